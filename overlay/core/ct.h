@@ -1,0 +1,43 @@
+// Constant-time byte classification for the bind path.
+//
+// dpw_secret_canonical must run in time independent of the random part of an
+// offered password. These helpers classify one byte with arithmetic only: no
+// branch and no table lookup depends on the byte's value. Every helper takes a
+// byte widened to unsigned (0..255) and returns 0 or 1.
+#ifndef DEVICEPW_CORE_CT_H
+#define DEVICEPW_CORE_CT_H
+
+#include <cstdint>
+
+namespace dpw::ct {
+
+// 1 when c == k.
+constexpr unsigned eq(unsigned c, unsigned k) noexcept {
+    return (((c ^ k) - 1u) >> 31) & 1u;  // (c^k) is 0..255; only 0 wraps to 0xffffffff
+}
+
+// 1 when lo <= c <= hi (all 0..255).
+constexpr unsigned in_range(unsigned c, unsigned lo, unsigned hi) noexcept {
+    // Either subtraction wraps (top bit set) exactly when c is outside [lo, hi].
+    return (((c - lo) | (hi - c)) >> 31) ^ 1u;
+}
+
+// 'A'..'Z' folded to 'a'..'z', every other byte unchanged.
+constexpr unsigned to_lower(unsigned c) noexcept {
+    return c + (in_range(c, 'A', 'Z') << 5);
+}
+
+// 1 when c is one of [a-z0-9].
+constexpr unsigned is_lower_alnum(unsigned c) noexcept {
+    return in_range(c, 'a', 'z') | in_range(c, '0', '9');
+}
+
+// Smaller of a and b, without a branch on the values.
+constexpr std::size_t min(std::size_t a, std::size_t b) noexcept {
+    std::size_t mask = std::size_t{0} - static_cast<std::size_t>(a < b);
+    return (a & mask) | (b & ~mask);
+}
+
+}  // namespace dpw::ct
+
+#endif

@@ -1,0 +1,208 @@
+// Device ids, secrets and stored hashes.
+//
+// A secret is "<id><random>" in canonical form: the device id (1..16 of [a-z0-9])
+// followed by 16 characters of DPW_ALPHABET carrying 80 bits from libsodium's
+// CSPRNG. Its stored form is "dpw1$<keyid>$<hex>", the keyed BLAKE2b-256 of the
+// whole canonical secret under the named key.
+//
+// dpw_secret_canonical and dpw_stored_verify are the bind hot path: no heap, no
+// std::string, no locale, one copied hash state and one constant-time compare.
+#include <sodium.h>
+
+#include <cstring>
+
+#include "ct.h"
+#include "devicepw_core.h"
+#include "keyring_impl.h"
+#include "syntax.h"
+
+namespace {
+
+constexpr char kAlphabet[] = DPW_ALPHABET;
+static_assert(sizeof kAlphabet - 1 == 32, "5 bits per symbol");
+static_assert(DPW_RANDOM_CHARS * 5 == 80, "80 random bits");
+static_assert(DPW_DISPLAY_MAX == DPW_ID_MAX + 1 + DPW_RANDOM_CHARS + 3 + 1);
+static_assert(DPW_STORED_MAX == 5 + DPW_KEYID_MAX + 1 + 64 + 1);
+
+// Shortest and longest canonical secrets: a 1..16 character id plus the random part.
+constexpr std::size_t kCanonMin = 1 + DPW_RANDOM_CHARS;
+constexpr std::size_t kCanonMax = DPW_CANONICAL_MAX;
+// Offered passwords longer than this cannot be a secret even with separators; they
+// are refused before looking at their bytes (their length is not secret).
+constexpr std::size_t kOfferedMax = 4 * kCanonMax;
+
+bool canonical_valid(const char *canon, std::size_t len) noexcept {
+    if (canon == nullptr || len < kCanonMin || len > kCanonMax) return false;
+    unsigned ok = 1;
+    for (std::size_t i = 0; i < len; ++i)
+        ok &= dpw::ct::is_lower_alnum(static_cast<unsigned char>(canon[i]));
+    return ok == 1;
+}
+
+// Keyed BLAKE2b-256 of a canonical secret: copies the key's precomputed state.
+void digest(const dpw::Key &key, const char *canon, std::size_t len,
+            unsigned char out[dpw::kDigestBytes]) noexcept {
+    crypto_generichash_state st;
+    std::memcpy(&st, &key.state, sizeof st);
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char *>(canon), len);
+    crypto_generichash_final(&st, out, dpw::kDigestBytes);
+    sodium_memzero(&st, sizeof st);  // its buffer held the secret
+}
+
+}  // namespace
+
+namespace dpw {
+
+bool parse_stored(const char *s, std::size_t len, StoredParts *out) noexcept {
+    if (s == nullptr || len < kStoredPrefixLen + 1 + 1 + kDigestHex) return false;
+    if (std::memcmp(s, kStoredPrefix, kStoredPrefixLen) != 0) return false;
+    const char *keyid = s + kStoredPrefixLen;
+    const char *end = s + len;
+    const char *dollar = static_cast<const char *>(std::memchr(keyid, '$', end - keyid));
+    if (dollar == nullptr || !id_valid(keyid, dollar - keyid)) return false;
+    const char *hex = dollar + 1;
+    if (static_cast<std::size_t>(end - hex) != kDigestHex) return false;
+    for (std::size_t i = 0; i < kDigestHex; ++i)
+        if (!is_lower_hex(hex[i])) return false;
+    *out = StoredParts{keyid, static_cast<std::size_t>(dollar - keyid), hex};
+    return true;
+}
+
+}  // namespace dpw
+
+extern "C" {
+
+// The C entry points. devicepw_core.h declares them without `noexcept` (C++ does not
+// allow adding it at the definition), so each is written to be unable to throw:
+// nothing below calls anything but libsodium, the C library and the noexcept
+// helpers above.
+
+
+dpw_status dpw_init(void) {
+    // sodium_init is thread-safe and idempotent (1 = already initialised).
+    return sodium_init() < 0 ? DPW_INTERNAL : DPW_OK;
+}
+
+int dpw_id_valid(const char *id, size_t len) { return dpw::id_valid(id, len) ? 1 : 0; }
+
+dpw_status dpw_secret_canonical(const char *pw, size_t len, char canon[DPW_CANONICAL_MAX + 1],
+                                size_t *id_len) {
+    if (canon == nullptr) return DPW_INVALID;
+    if (pw == nullptr || id_len == nullptr || len > kOfferedMax) {
+        sodium_memzero(canon, kCanonMax + 1);
+        return DPW_INVALID;
+    }
+    // One pass without data-dependent branches: every byte is folded and written at
+    // position n (clamped to the spare byte canon[kCanonMax]); n advances unless the
+    // byte is a separator; bad collects any byte that is neither.
+    std::size_t n = 0;
+    unsigned bad = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+        unsigned c = dpw::ct::to_lower(static_cast<unsigned char>(pw[i]));
+        unsigned sep = dpw::ct::eq(c, '-') | dpw::ct::eq(c, ' ');
+        bad |= (sep | dpw::ct::is_lower_alnum(c)) ^ 1u;
+        canon[dpw::ct::min(n, kCanonMax)] = static_cast<char>(c);
+        n += sep ^ 1u;
+    }
+    if (bad != 0 || n < kCanonMin || n > kCanonMax) {
+        sodium_memzero(canon, kCanonMax + 1);
+        return DPW_INVALID;
+    }
+    canon[n] = '\0';
+    *id_len = n - DPW_RANDOM_CHARS;
+    return DPW_OK;
+}
+
+dpw_status dpw_secret_generate(const char *id, size_t id_len, char display[DPW_DISPLAY_MAX]) {
+    if (display == nullptr || !dpw::id_valid(id, id_len)) return DPW_INVALID;
+    if (dpw_init() != DPW_OK) return DPW_INTERNAL;
+    // 10 random bytes = 80 bits = exactly 16 symbols of 5 bits: uniform, no rejection.
+    unsigned char rnd[DPW_RANDOM_CHARS * 5 / 8];
+    randombytes_buf(rnd, sizeof rnd);
+    char *p = display;
+    std::memcpy(p, id, id_len);
+    p += id_len;
+    unsigned acc = 0, bits = 0;
+    std::size_t r = 0;
+    for (int i = 0; i < DPW_RANDOM_CHARS; ++i) {
+        if (i % 4 == 0) *p++ = '-';
+        if (bits < 5) {
+            acc = (acc << 8) | rnd[r++];
+            bits += 8;
+        }
+        bits -= 5;
+        *p++ = kAlphabet[(acc >> bits) & 31u];
+    }
+    *p = '\0';
+    sodium_memzero(rnd, sizeof rnd);
+    sodium_memzero(&acc, sizeof acc);
+    return DPW_OK;
+}
+
+dpw_status dpw_id_generate(char id[DPW_ID_MAX + 1]) {
+    if (id == nullptr) return DPW_INVALID;
+    if (dpw_init() != DPW_OK) return DPW_INTERNAL;
+    for (int i = 0; i < DPW_GENERATED_ID_CHARS; ++i) id[i] = kAlphabet[randombytes_uniform(32)];
+    id[DPW_GENERATED_ID_CHARS] = '\0';
+    return DPW_OK;
+}
+
+dpw_status dpw_stored_make(const dpw_keyring *ring, const char *canon, size_t canon_len,
+                           char stored[DPW_STORED_MAX]) {
+    if (ring == nullptr || stored == nullptr || !canonical_valid(canon, canon_len)) return DPW_INVALID;
+    const dpw::Key &key = ring->current();
+    unsigned char d[dpw::kDigestBytes];
+    digest(key, canon, canon_len, d);
+    char *p = stored;
+    std::memcpy(p, dpw::kStoredPrefix, dpw::kStoredPrefixLen);
+    p += dpw::kStoredPrefixLen;
+    std::memcpy(p, key.id, key.id_len);
+    p += key.id_len;
+    *p++ = '$';
+    sodium_bin2hex(p, dpw::kDigestHex + 1, d, sizeof d);  // lower case, NUL-terminated
+    sodium_memzero(d, sizeof d);
+    return DPW_OK;
+}
+
+dpw_status dpw_stored_from_secret(const dpw_keyring *ring, const char *secret, size_t len,
+                                  char stored[DPW_STORED_MAX]) {
+    char canon[DPW_CANONICAL_MAX + 1];
+    size_t id_len = 0;
+    dpw_status st = dpw_secret_canonical(secret, len, canon, &id_len);
+    if (st == DPW_OK) st = dpw_stored_make(ring, canon, std::strlen(canon), stored);
+    sodium_memzero(canon, sizeof canon);
+    return st;
+}
+
+dpw_status dpw_stored_verify(const dpw_keyring *ring, const char *stored, size_t stored_len,
+                             const char *canon, size_t canon_len) {
+    dpw::StoredParts parts;
+    if (ring == nullptr || !dpw::parse_stored(stored, stored_len, &parts)) return DPW_INVALID;
+    if (!canonical_valid(canon, canon_len)) return DPW_INVALID;
+    const dpw::Key *key = ring->find(parts.keyid, parts.keyid_len);
+    if (key == nullptr) return DPW_UNKNOWN_KEY;
+
+    unsigned char want[dpw::kDigestBytes];
+    size_t want_len = 0;
+    if (sodium_hex2bin(want, sizeof want, parts.hex, dpw::kDigestHex, nullptr, &want_len, nullptr) != 0 ||
+        want_len != sizeof want)
+        return DPW_INVALID;  // cannot happen after parse_stored
+    unsigned char got[dpw::kDigestBytes];
+    digest(*key, canon, canon_len, got);
+    const bool match = sodium_memcmp(got, want, sizeof got) == 0;
+    sodium_memzero(got, sizeof got);
+    return match ? DPW_OK : DPW_NO_MATCH;
+}
+
+int dpw_stored_valid(const char *stored, size_t len) {
+    dpw::StoredParts parts;
+    return dpw::parse_stored(stored, len, &parts) ? 1 : 0;
+}
+
+int dpw_equal_ct(const void *a, const void *b, size_t len) {
+    if (len == 0) return 1;
+    if (a == nullptr || b == nullptr) return 0;
+    return sodium_memcmp(a, b, len) == 0 ? 1 : 0;
+}
+
+}  // extern "C"
