@@ -1,0 +1,1235 @@
+/* devicepw.c - slapd overlay: per-device passwords for mailbox entries.
+ *
+ * This file is the C glue between slapd and the devicepw core (core/, through
+ * core/devicepw_core.h). It owns everything that touches slapd's structures; all
+ * logic about secrets, keys and digests lives in the core.
+ *
+ * A device is an entry devicepwId=<id>,<mailbox DN> (objectClass devicepwDevice)
+ * holding the keyed hash of its secret. A secret is "<id>-xxxx-xxxx-xxxx-xxxx": it
+ * names its device, so a simple bind to a mailbox reads exactly one entry (the
+ * device, by DN) and computes one keyed hash, however many devices there are.
+ *
+ * Operations handled, each by the callback named after it:
+ *   bind      - a device secret authenticates as the mailbox
+ *   extended  - Password Modify on a device generates/rotates its secret
+ *   add       - device rules: parent is a mailbox, id syntax, label, limit
+ *   modify    - revocation is final, server-maintained attributes, label
+ *   modrdn    - devices do not move
+ *   delete    - only administrators delete devices
+ *   access    - devicepwSecret is readable only by the rootdn and secret readers
+ *
+ * Threading: configuration fields change only while slapd is paused (cn=config
+ * writes pause the server; slapd.conf is read before threads start), so operation
+ * callbacks read them without locks. Per-operation state lives on the stack or in
+ * op->o_tmpmemctx. The only shared mutable state is the failure counters, which
+ * lock internally.
+ */
+
+#include "portable.h"
+
+#include <stdio.h>
+#include <ac/string.h>
+#include <ac/time.h>
+
+#include "slap.h"
+#include "slap-config.h"
+
+#include "devicepw_core.h"
+#include "failures.h"
+
+#define DPW_ARC "2.25.255856649164264369961457662193972977575"
+
+/* ---- configuration ----------------------------------------------------------- */
+
+typedef struct devicepw_info {
+	char *keyfile;             /* devicepw-keyfile */
+	dpw_keyring *ring;         /* loaded from keyfile; NULL until configured */
+	int lastused_precision;    /* devicepw-lastused-precision, seconds */
+	int primary_password;      /* devicepw-primary-password */
+	int max_devices;           /* devicepw-max-devices */
+	BerVarray readers;         /* devicepw-secret-reader (pretty / normalised) */
+	BerVarray nreaders;
+	BerVarray admins;          /* devicepw-admin (pretty / normalised) */
+	BerVarray nadmins;
+	dpw_failures *failures;    /* failed binds per device */
+} devicepw_info;
+
+enum {
+	DPW_CF_KEYFILE = 1,
+	DPW_CF_PRECISION,
+	DPW_CF_PRIMARY,
+	DPW_CF_MAXDEV,
+	DPW_CF_READER,
+	DPW_CF_ADMIN
+};
+
+static ConfigDriver devicepw_cf_gen;
+
+static ConfigTable devicepw_cfg[] = {
+	{ "devicepw-keyfile", "path", 2, 2, 0,
+	  ARG_STRING|ARG_MAGIC|DPW_CF_KEYFILE, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.1 NAME 'olcDevicepwKeyFile' "
+	  "DESC 'Key file for device secret hashes: lines <id> <64 hex>' "
+	  "EQUALITY caseExactMatch "
+	  "SYNTAX OMsDirectoryString SINGLE-VALUE )", NULL, NULL },
+	{ "devicepw-lastused-precision", "seconds", 2, 2, 0,
+	  ARG_INT|ARG_MAGIC|DPW_CF_PRECISION, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.2 NAME 'olcDevicepwLastUsedPrecision' "
+	  "DESC 'devicepwLastUsed is rewritten only when older than this many seconds' "
+	  "EQUALITY integerMatch "
+	  "SYNTAX OMsInteger SINGLE-VALUE )", NULL, NULL },
+	{ "devicepw-primary-password", "on|off", 2, 2, 0,
+	  ARG_ON_OFF|ARG_MAGIC|DPW_CF_PRIMARY, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.3 NAME 'olcDevicepwPrimaryPassword' "
+	  "DESC 'Whether a mailbox''s own userPassword still binds' "
+	  "EQUALITY booleanMatch "
+	  "SYNTAX OMsBoolean SINGLE-VALUE )", NULL, NULL },
+	{ "devicepw-max-devices", "count", 2, 2, 0,
+	  ARG_INT|ARG_MAGIC|DPW_CF_MAXDEV, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.4 NAME 'olcDevicepwMaxDevices' "
+	  "DESC 'Devices per mailbox, revoked ones included' "
+	  "EQUALITY integerMatch "
+	  "SYNTAX OMsInteger SINGLE-VALUE )", NULL, NULL },
+	{ "devicepw-secret-reader", "DN", 2, 2, 0,
+	  ARG_DN|ARG_QUOTE|ARG_MAGIC|DPW_CF_READER, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.5 NAME 'olcDevicepwSecretReader' "
+	  "DESC 'Identities besides the rootdn that may read devicepwSecret (replication)' "
+	  "EQUALITY distinguishedNameMatch "
+	  "SYNTAX OMsDN )", NULL, NULL },
+	{ "devicepw-admin", "DN", 2, 2, 0,
+	  ARG_DN|ARG_QUOTE|ARG_MAGIC|DPW_CF_ADMIN, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.6 NAME 'olcDevicepwAdmin' "
+	  "DESC 'People or groups besides the rootdn who manage every mailbox''s devices and users' "
+	  "EQUALITY distinguishedNameMatch "
+	  "SYNTAX OMsDN )", NULL, NULL },
+	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
+};
+
+static ConfigOCs devicepw_ocs[] = {
+	{ "( " DPW_ARC ".3.2.1 "
+	  "NAME 'olcDevicepwConfig' "
+	  "DESC 'devicepw overlay configuration' "
+	  "SUP olcOverlayConfig "
+	  "MAY ( olcDevicepwKeyFile $ olcDevicepwLastUsedPrecision $ "
+	  "olcDevicepwPrimaryPassword $ olcDevicepwMaxDevices $ "
+	  "olcDevicepwSecretReader $ olcDevicepwAdmin ) )",
+	  Cft_Overlay, devicepw_cfg, NULL, NULL },
+	{ NULL, 0, NULL }
+};
+
+/* ---- schema (from devicepw.schema, looked up when the overlay opens) ---------- */
+
+static AttributeDescription *ad_devicepwId, *ad_devicepwLabel, *ad_devicepwOwner,
+	*ad_devicepwSecret, *ad_devicepwRevoked, *ad_devicepwRevokedAt,
+	*ad_devicepwExpires, *ad_devicepwLastUsed, *ad_devicepwUser, *ad_member;
+static ObjectClass *oc_devicepwMailbox, *oc_devicepwDevice, *oc_groupOfNames;
+/* Normalised RDN type of a device, "devicepwid=", to build a device's DN from the
+ * already normalised mailbox DN without a second normalisation. */
+static struct berval devicepw_rdn_prefix = BER_BVNULL;
+
+static struct berval bv_true = BER_BVC("TRUE");
+static slap_overinst devicepw;
+
+static int
+devicepw_schema_lookup( ConfigReply *cr )
+{
+	static const struct {
+		const char *name;
+		AttributeDescription **ad;
+	} ats[] = {
+		{ "devicepwId", &ad_devicepwId },
+		{ "devicepwLabel", &ad_devicepwLabel },
+		{ "devicepwOwner", &ad_devicepwOwner },
+		{ "devicepwSecret", &ad_devicepwSecret },
+		{ "devicepwRevoked", &ad_devicepwRevoked },
+		{ "devicepwRevokedAt", &ad_devicepwRevokedAt },
+		{ "devicepwExpires", &ad_devicepwExpires },
+		{ "devicepwLastUsed", &ad_devicepwLastUsed },
+		{ "devicepwUser", &ad_devicepwUser },
+		{ "member", &ad_member },
+		{ NULL, NULL }
+	};
+	const char *text;
+	int i;
+
+	for ( i = 0; ats[i].name; i++ ) {
+		*ats[i].ad = NULL;
+		if ( slap_str2ad( ats[i].name, ats[i].ad, &text ) != LDAP_SUCCESS ) {
+			snprintf( cr->msg, sizeof(cr->msg),
+				"devicepw: attribute type %s is not defined: "
+				"include devicepw.schema (or load devicepw.ldif) before the database",
+				ats[i].name );
+			Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+			return 1;
+		}
+	}
+	oc_devicepwMailbox = oc_find( "devicepwMailbox" );
+	oc_devicepwDevice = oc_find( "devicepwDevice" );
+	oc_groupOfNames = oc_find( "groupOfNames" );
+	if ( !oc_devicepwMailbox || !oc_devicepwDevice ) {
+		snprintf( cr->msg, sizeof(cr->msg),
+			"devicepw: object classes devicepwMailbox/devicepwDevice are not defined: "
+			"include devicepw.schema (or load devicepw.ldif)" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) {
+		/* Normalise a sample RDN once and keep what precedes the value. */
+		struct berval sample = BER_BVC( "devicepwId=a" ), norm = BER_BVNULL;
+		if ( dnNormalize( 0, NULL, NULL, &sample, &norm, NULL ) != LDAP_SUCCESS ||
+			norm.bv_len < 2 || norm.bv_val[norm.bv_len - 1] != 'a' ) {
+			snprintf( cr->msg, sizeof(cr->msg), "devicepw: cannot normalise a device RDN" );
+			Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+			ch_free( norm.bv_val );
+			return 1;
+		}
+		norm.bv_len--;
+		norm.bv_val[norm.bv_len] = '\0';
+		devicepw_rdn_prefix = norm;
+	}
+	return 0;
+}
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+/* 1 when ndn is in the normalised DN list. */
+static int
+devicepw_dn_in( BerVarray list, struct berval *ndn )
+{
+	int i;
+	if ( !list || BER_BVISEMPTY( ndn ) ) return 0;
+	for ( i = 0; !BER_BVISNULL( &list[i] ); i++ ) {
+		if ( dn_match( &list[i], ndn ) ) return 1;
+	}
+	return 0;
+}
+
+/* The rootdn, a replication update, or a configured devicepw-admin (directly or
+ * as a member of a configured groupOfNames). These manage every device. */
+static int
+devicepw_is_admin( Operation *op, devicepw_info *di )
+{
+	int i;
+	if ( be_isroot( op ) || be_isupdate( op ) ) return 1;
+	if ( BER_BVISEMPTY( &op->o_ndn ) || !di->nadmins ) return 0;
+	if ( devicepw_dn_in( di->nadmins, &op->o_ndn ) ) return 1;
+	if ( !oc_groupOfNames || !ad_member ) return 0;
+	for ( i = 0; !BER_BVISNULL( &di->nadmins[i] ); i++ ) {
+		if ( backend_group( op, NULL, &di->nadmins[i], &op->o_ndn,
+				oc_groupOfNames, ad_member ) == 0 ) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* May write stored hashes and server-maintained attributes: the rootdn (restore,
+ * and the overlay's own internal writes, which run as the rootdn) and replication. */
+static int
+devicepw_is_privileged( Operation *op )
+{
+	return be_isroot( op ) || be_isupdate( op );
+}
+
+/* Fetch an entry of this database bypassing the overlays above the backend. */
+static int
+devicepw_entry_get( Operation *op, slap_overinst *on, struct berval *ndn,
+	ObjectClass *oc, Entry **e )
+{
+	BackendInfo *bi = op->o_bd->bd_info;
+	int rc;
+	*e = NULL;
+	op->o_bd->bd_info = (BackendInfo *)on->on_info;
+	rc = be_entry_get_rw( op, ndn, oc, NULL, 0, e );
+	op->o_bd->bd_info = bi;
+	if ( rc != LDAP_SUCCESS ) *e = NULL;
+	return rc;
+}
+
+static void
+devicepw_entry_release( Operation *op, slap_overinst *on, Entry *e )
+{
+	BackendInfo *bi = op->o_bd->bd_info;
+	op->o_bd->bd_info = (BackendInfo *)on->on_info;
+	be_entry_release_r( op, e );
+	op->o_bd->bd_info = bi;
+}
+
+static int
+devicepw_attr_is_true( Entry *e, AttributeDescription *ad )
+{
+	Attribute *a = attr_find( e->e_attrs, ad );
+	return a && a->a_numvals > 0 && bvmatch( &a->a_nvals[0], &bv_true );
+}
+
+/* Seconds since the epoch of a GeneralizedTime attribute; -1 when absent/bad. */
+static int64_t
+devicepw_attr_time( Entry *e, AttributeDescription *ad )
+{
+	Attribute *a = attr_find( e->e_attrs, ad );
+	int64_t t;
+	if ( !a || a->a_numvals == 0 ) return -1;
+	if ( dpw_gentime_parse( a->a_vals[0].bv_val, a->a_vals[0].bv_len, &t ) != 0 ) return -1;
+	return t;
+}
+
+/* Build "devicepwid=<id>,<mailbox ndn>" in op memory. */
+static void
+devicepw_device_ndn( Operation *op, const char *id, size_t id_len,
+	struct berval *mailbox_ndn, struct berval *out )
+{
+	ber_len_t len = devicepw_rdn_prefix.bv_len + id_len + 1 + mailbox_ndn->bv_len;
+	char *p = op->o_tmpalloc( len + 1, op->o_tmpmemctx );
+	out->bv_val = p;
+	out->bv_len = len;
+	memcpy( p, devicepw_rdn_prefix.bv_val, devicepw_rdn_prefix.bv_len );
+	p += devicepw_rdn_prefix.bv_len;
+	memcpy( p, id, id_len );
+	p += id_len;
+	*p++ = ',';
+	memcpy( p, mailbox_ndn->bv_val, mailbox_ndn->bv_len );
+	p[mailbox_ndn->bv_len] = '\0';
+}
+
+/* The device id named by a device's normalised DN, or NULL/0 when the RDN is not
+ * devicepwId=<valid id>. */
+static int
+devicepw_ndn_device_id( struct berval *ndn, struct berval *id )
+{
+	struct berval rdn;
+	BER_BVZERO( id );
+	dnRdn( ndn, &rdn );
+	if ( rdn.bv_len <= devicepw_rdn_prefix.bv_len ||
+		strncasecmp( rdn.bv_val, devicepw_rdn_prefix.bv_val, devicepw_rdn_prefix.bv_len ) != 0 ) {
+		return 0;
+	}
+	id->bv_val = rdn.bv_val + devicepw_rdn_prefix.bv_len;
+	id->bv_len = rdn.bv_len - devicepw_rdn_prefix.bv_len;
+	return dpw_id_valid( id->bv_val, id->bv_len );
+}
+
+/* Run an internal modify of dn through the whole overlay stack of this database
+ * (so syncprov and accesslog see it), as the rootdn. mods are freed by the caller. */
+static int
+devicepw_internal_modify( Operation *op, slap_overinst *on, struct berval *dn,
+	struct berval *ndn, Modifications *mods, SlapReply *rs_out )
+{
+	Operation op2 = *op;
+	SlapReply rs2 = { REP_RESULT };
+	slap_callback cb = { NULL, slap_null_cb, NULL, NULL };
+	BackendInfo *bi = op->o_bd->bd_info;
+	int rc;
+
+	op2.o_tag = LDAP_REQ_MODIFY;
+	op2.o_req_dn = *dn;
+	op2.o_req_ndn = *ndn;
+	op2.o_callback = &cb;
+	op2.orm_modlist = mods;
+	op2.orm_no_opattrs = 0;
+	op2.orm_increment = 0;
+	op2.o_dn = op->o_bd->be_rootdn;
+	op2.o_ndn = op->o_bd->be_rootndn;
+	op2.o_ctrls = NULL;
+	op2.o_managedsait = SLAP_CONTROL_NONE;
+	op2.o_relax = SLAP_CONTROL_NONE;
+	op2.o_no_schema_check = 0;
+	op2.o_bd->bd_info = (BackendInfo *)on->on_info;
+	rc = op2.o_bd->be_modify( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	if ( rs_out ) *rs_out = rs2;
+	return rc;
+}
+
+static Modifications *
+devicepw_mod_replace( AttributeDescription *ad, const char *value, size_t len )
+{
+	Modifications *m = ch_calloc( 1, sizeof(Modifications) );
+	m->sml_op = LDAP_MOD_REPLACE;
+	m->sml_flags = SLAP_MOD_INTERNAL;
+	m->sml_desc = ad;
+	m->sml_type = ad->ad_cname;
+	m->sml_numvals = 1;
+	m->sml_values = ch_calloc( 2, sizeof(struct berval) );
+	m->sml_values[0].bv_val = ch_malloc( len + 1 );
+	memcpy( m->sml_values[0].bv_val, value, len );
+	m->sml_values[0].bv_val[len] = '\0';
+	m->sml_values[0].bv_len = len;
+	m->sml_nvalues = ch_calloc( 2, sizeof(struct berval) );
+	ber_dupbv( &m->sml_nvalues[0], &m->sml_values[0] );
+	return m;
+}
+
+/* Count the devices under a mailbox (one-level search on the backend itself). */
+typedef struct devicepw_count { int n; } devicepw_count;
+
+static int
+devicepw_count_cb( Operation *op, SlapReply *rs )
+{
+	if ( rs->sr_type == REP_SEARCH ) {
+		((devicepw_count *)op->o_callback->sc_private)->n++;
+	}
+	return 0;
+}
+
+static int
+devicepw_count_devices( Operation *op, slap_overinst *on, struct berval *mailbox_ndn,
+	int *count )
+{
+	Operation op2 = *op;
+	SlapReply rs2 = { REP_RESULT };
+	devicepw_count c = { 0 };
+	slap_callback cb = { NULL, devicepw_count_cb, NULL, NULL };
+	BackendInfo *bi = op->o_bd->bd_info;
+	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
+	Filter f = { 0 };
+	int rc;
+
+	ava.aa_desc = slap_schema.si_ad_objectClass;
+	ava.aa_value = oc_devicepwDevice->soc_cname;
+	f.f_choice = LDAP_FILTER_EQUALITY;
+	f.f_ava = &ava;
+
+	cb.sc_private = &c;
+	op2.o_tag = LDAP_REQ_SEARCH;
+	op2.o_req_dn = *mailbox_ndn;
+	op2.o_req_ndn = *mailbox_ndn;
+	op2.o_callback = &cb;
+	op2.o_dn = op->o_bd->be_rootdn;
+	op2.o_ndn = op->o_bd->be_rootndn;
+	op2.o_ctrls = NULL;
+	op2.o_managedsait = SLAP_CONTROL_CRITICAL;
+	op2.ors_scope = LDAP_SCOPE_ONELEVEL;
+	op2.ors_deref = LDAP_DEREF_NEVER;
+	op2.ors_slimit = SLAP_NO_LIMIT;
+	op2.ors_tlimit = SLAP_NO_LIMIT;
+	op2.ors_limit = NULL;
+	op2.ors_attrsonly = 1;
+	op2.ors_attrs = slap_anlist_no_attrs;
+	op2.ors_filter = &f;
+	ber_str2bv_x( "(objectClass=devicepwDevice)", 0, 0, &op2.ors_filterstr, NULL );
+	op2.o_bd->bd_info = on->on_info->oi_orig;
+	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+	*count = c.n;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+}
+
+/* ---- bind --------------------------------------------------------------------- */
+
+/* When the password does not name a device: a mailbox's own userPassword binds
+ * only if devicepw-primary-password is on; anything else binds as stock slapd. */
+static int
+devicepw_bind_primary( Operation *op, SlapReply *rs, slap_overinst *on, devicepw_info *di )
+{
+	Entry *e = NULL;
+	if ( di->primary_password ) return SLAP_CB_CONTINUE;
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwMailbox, &e ) == LDAP_SUCCESS
+			&& e ) {
+		devicepw_entry_release( op, on, e );
+		Debug( LDAP_DEBUG_STATS, "%s devicepw BIND mailbox=\"%s\" outcome=primary-password-off\n",
+			op->o_log_prefix, op->o_req_dn.bv_val );
+		send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+		return rs->sr_err;
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+typedef enum {
+	DPW_BIND_OK, DPW_BIND_WRONG, DPW_BIND_REVOKED, DPW_BIND_EXPIRED,
+	DPW_BIND_NO_SECRET, DPW_BIND_ERROR
+} devicepw_bind_outcome;
+
+static const char *const devicepw_outcome_names[] = {
+	"ok", "wrong-secret", "revoked", "expired", "no-secret", "error"
+};
+
+static int
+devicepw_op_bind( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	char canon[DPW_CANONICAL_MAX + 1];
+	size_t id_len;
+	struct berval device_ndn;
+	Entry *e = NULL;
+	Attribute *a;
+	devicepw_bind_outcome outcome;
+	int write_lastused = 0;
+	dpw_keyring *ring = di->ring;
+
+	if ( op->orb_method != LDAP_AUTH_SIMPLE || BER_BVISEMPTY( &op->orb_cred ) ||
+			!ring || BER_BVISNULL( &devicepw_rdn_prefix ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	if ( dpw_secret_canonical( op->orb_cred.bv_val, op->orb_cred.bv_len,
+			canon, &id_len ) != DPW_OK ) {
+		return devicepw_bind_primary( op, rs, on, di );
+	}
+
+	devicepw_device_ndn( op, canon, id_len, &op->o_req_ndn, &device_ndn );
+	if ( devicepw_entry_get( op, on, &device_ndn, oc_devicepwDevice, &e ) != LDAP_SUCCESS
+			|| !e ) {
+		/* No such device of this mailbox: the password is not a device secret. */
+		op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+		explicit_bzero( canon, sizeof(canon) );
+		return devicepw_bind_primary( op, rs, on, di );
+	}
+
+	/* The device decides. */
+	if ( devicepw_attr_is_true( e, ad_devicepwRevoked ) ) {
+		outcome = DPW_BIND_REVOKED;
+	} else if ( ( a = attr_find( e->e_attrs, ad_devicepwSecret ) ) == NULL || a->a_numvals == 0 ) {
+		outcome = DPW_BIND_NO_SECRET;
+	} else {
+		dpw_status st = dpw_stored_verify( ring, a->a_vals[0].bv_val, a->a_vals[0].bv_len,
+			canon, strlen( canon ) );
+		if ( st == DPW_OK ) {
+			int64_t expires = devicepw_attr_time( e, ad_devicepwExpires );
+			if ( expires >= 0 && (int64_t)op->o_time >= expires ) {
+				outcome = DPW_BIND_EXPIRED;
+			} else {
+				int64_t last = devicepw_attr_time( e, ad_devicepwLastUsed );
+				outcome = DPW_BIND_OK;
+				write_lastused = last < 0 ||
+					(int64_t)op->o_time - last >= (int64_t)di->lastused_precision;
+			}
+		} else if ( st == DPW_NO_MATCH ) {
+			outcome = DPW_BIND_WRONG;
+		} else {
+			outcome = DPW_BIND_ERROR;
+		}
+	}
+	devicepw_entry_release( op, on, e );
+	explicit_bzero( canon, sizeof(canon) );
+
+	if ( outcome == DPW_BIND_OK ) {
+		if ( write_lastused ) {
+			char now[16];
+			Modifications *m;
+			struct berval dn;
+			int rc;
+			dpw_gentime_format( (int64_t)op->o_time, now );
+			m = devicepw_mod_replace( ad_devicepwLastUsed, now, 15 );
+			/* The device's DN as the client might see it; the normalised one is a
+			 * valid DN too and this is an internal operation. */
+			dn = device_ndn;
+			rc = devicepw_internal_modify( op, on, &dn, &device_ndn, m, NULL );
+			slap_mods_free( m, 1 );
+			if ( rc != LDAP_SUCCESS ) {
+				/* Not fatal: the bind itself succeeded. */
+				Debug( LDAP_DEBUG_ANY, "%s devicepw: could not write devicepwLastUsed of "
+					"\"%s\" (%d)\n", op->o_log_prefix, device_ndn.bv_val, rc );
+			}
+		}
+		{
+			/* slapd's own RESULT line carries the device id: no extra log line
+			 * per bind (DESIGN.md, "Bind cost"). */
+			static const char pfx[] = "devicepw device=";
+			size_t idl = id_len;
+			char *text = op->o_tmpalloc( sizeof(pfx) + idl, op->o_tmpmemctx );
+			memcpy( text, pfx, sizeof(pfx) - 1 );
+			memcpy( text + sizeof(pfx) - 1,
+				device_ndn.bv_val + devicepw_rdn_prefix.bv_len, idl );
+			text[sizeof(pfx) - 1 + idl] = '\0';
+			rs->sr_text = text;
+		}
+		op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+		rs->sr_err = LDAP_SUCCESS;
+		return LDAP_SUCCESS;	/* slapd sets the bound DN and sends the result */
+	}
+
+	{
+		unsigned long failures = dpw_failures_bump( di->failures,
+			device_ndn.bv_val, device_ndn.bv_len );
+		char id[DPW_ID_MAX + 1];
+		memcpy( id, device_ndn.bv_val + devicepw_rdn_prefix.bv_len, id_len );
+		id[id_len] = '\0';
+		Debug( LDAP_DEBUG_STATS, "%s devicepw BIND mailbox=\"%s\" device=%s outcome=%s "
+			"failures=%lu\n", op->o_log_prefix, op->o_req_dn.bv_val, id,
+			devicepw_outcome_names[outcome], failures );
+	}
+	op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+	send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+	return rs->sr_err;
+}
+
+/* ---- extended: Password Modify on a device generates its secret ---------------- */
+
+/* Send an extended result ourselves and stop slapd's passwd_extop from sending its
+ * own (which would carry the password slapd generated before calling us). */
+static int
+devicepw_passmod_result( Operation *op, SlapReply *rs, int err, const char *text )
+{
+	rs->sr_err = err;
+	rs->sr_text = text;
+	rs->sr_rspoid = NULL;
+	rs->sr_rspdata = NULL;
+	send_ldap_extended( op, rs );
+	rs->sr_text = NULL;
+	return SLAPD_ABANDON;
+}
+
+static int
+devicepw_op_extended( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	struct berval id = BER_BVNULL, oldpw = BER_BVNULL, newpw = BER_BVNULL;
+	struct berval devid;
+	const char *text = NULL;
+	char secret[DPW_DISPLAY_MAX];
+	char stored[DPW_STORED_MAX];
+	Entry *e = NULL;
+	Modifications *m;
+	struct berval *rsp;
+	struct berval secret_bv;
+	int revoked, rc;
+	SlapReply rs2 = { REP_RESULT };
+
+	if ( ber_bvcmp( &slap_EXOP_MODIFY_PASSWD, &op->ore_reqoid ) != 0 ||
+			BER_BVISNULL( &devicepw_rdn_prefix ) || BER_BVISEMPTY( &op->o_req_ndn ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) != LDAP_SUCCESS
+			|| !e ) {
+		return SLAP_CB_CONTINUE;	/* not a device: stock Password Modify */
+	}
+	revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
+	devicepw_entry_release( op, on, e );
+
+	if ( !devicepw_is_admin( op, di ) ) {
+		Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=refused\n",
+			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+		return devicepw_passmod_result( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"not allowed to manage this mailbox's devices" );
+	}
+	/* passwd_extop has already replaced a missing new password by one of its own;
+	 * only the request itself says whether the client supplied one. */
+	if ( slap_passwd_parse( op->ore_reqdata, &id, &oldpw, &newpw, &text ) != LDAP_SUCCESS ) {
+		return devicepw_passmod_result( op, rs, LDAP_PROTOCOL_ERROR, text );
+	}
+	if ( !BER_BVISEMPTY( &newpw ) ) {
+		return devicepw_passmod_result( op, rs, LDAP_UNWILLING_TO_PERFORM,
+			"device secrets are generated by the server: "
+			"run ldappasswd on the device entry without a new password" );
+	}
+	if ( revoked ) {
+		return devicepw_passmod_result( op, rs, LDAP_UNWILLING_TO_PERFORM,
+			"device is revoked, and revocation is final: add a new device" );
+	}
+	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) || !di->ring ) {
+		return devicepw_passmod_result( op, rs, LDAP_OTHER, "device entry has no valid devicepwId" );
+	}
+
+	if ( dpw_secret_generate( devid.bv_val, devid.bv_len, secret ) != DPW_OK ||
+			dpw_stored_from_secret( di->ring, secret, strlen( secret ), stored ) != DPW_OK ) {
+		explicit_bzero( secret, sizeof(secret) );
+		return devicepw_passmod_result( op, rs, LDAP_OTHER, "could not generate a device secret" );
+	}
+	m = devicepw_mod_replace( ad_devicepwSecret, stored, strlen( stored ) );
+	rc = devicepw_internal_modify( op, on, &op->o_req_dn, &op->o_req_ndn, m, &rs2 );
+	slap_mods_free( m, 1 );
+	if ( rc != LDAP_SUCCESS ) {
+		explicit_bzero( secret, sizeof(secret) );
+		Debug( LDAP_DEBUG_ANY, "%s devicepw PASSMOD device=\"%s\": storing the hash failed (%d)\n",
+			op->o_log_prefix, op->o_req_dn.bv_val, rc );
+		return devicepw_passmod_result( op, rs, rc, "could not store the device secret" );
+	}
+	dpw_failures_reset( di->failures, op->o_req_ndn.bv_val, op->o_req_ndn.bv_len );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=secret-generated\n",
+		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+
+	/* The only place the secret ever leaves the server. */
+	secret_bv.bv_val = secret;
+	secret_bv.bv_len = strlen( secret );
+	rsp = slap_passwd_return( &secret_bv );
+	explicit_bzero( secret, sizeof(secret) );
+	rs->sr_err = LDAP_SUCCESS;
+	rs->sr_text = NULL;
+	rs->sr_rspoid = NULL;
+	rs->sr_rspdata = rsp;
+	send_ldap_extended( op, rs );
+	rs->sr_rspdata = NULL;
+	if ( rsp ) {
+		explicit_bzero( rsp->bv_val, rsp->bv_len );
+		ber_bvfree( rsp );
+	}
+	return SLAPD_ABANDON;
+}
+
+/* ---- add: device rules -------------------------------------------------------- */
+
+/* Common checks of values written by a client to device attributes: secrets are
+ * set by Password Modify, server-maintained attributes by the server, labels
+ * must be readable text. Returns an LDAP result code and sets *text. */
+static int
+devicepw_check_values( Operation *op, AttributeDescription *ad, BerVarray vals,
+	const char **text )
+{
+	int i;
+	if ( ad == ad_devicepwSecret ) {
+		if ( !devicepw_is_privileged( op ) ) {
+			*text = "devicepwSecret is set by the server: generate or rotate a device "
+				"secret with ldappasswd (Password Modify) on the device entry";
+			return LDAP_UNWILLING_TO_PERFORM;
+		}
+		for ( i = 0; vals && !BER_BVISNULL( &vals[i] ); i++ ) {
+			if ( !dpw_stored_valid( vals[i].bv_val, vals[i].bv_len ) ) {
+				*text = "devicepwSecret must be a stored hash (dpw1$<keyid>$<64 hex>); "
+					"generate secrets with ldappasswd";
+				return LDAP_INVALID_SYNTAX;
+			}
+		}
+	} else if ( ad == ad_devicepwLastUsed || ad == ad_devicepwRevokedAt ) {
+		if ( !devicepw_is_privileged( op ) ) {
+			*text = ad == ad_devicepwLastUsed
+				? "devicepwLastUsed is maintained by the server"
+				: "devicepwRevokedAt is maintained by the server: set devicepwRevoked: TRUE";
+			return LDAP_UNWILLING_TO_PERFORM;
+		}
+	} else if ( ad == ad_devicepwLabel ) {
+		for ( i = 0; vals && !BER_BVISNULL( &vals[i] ); i++ ) {
+			const char *problem = dpw_label_problem( vals[i].bv_val, vals[i].bv_len );
+			if ( problem ) {
+				*text = problem;
+				return LDAP_CONSTRAINT_VIOLATION;
+			}
+		}
+	}
+	return LDAP_SUCCESS;
+}
+
+static int
+devicepw_refuse( Operation *op, SlapReply *rs, int err, const char *text, const char *what )
+{
+	Debug( LDAP_DEBUG_STATS, "%s devicepw %s dn=\"%s\" by=\"%s\" refused: %s\n",
+		op->o_log_prefix, what, op->o_req_dn.bv_val, op->o_dn.bv_val, text );
+	send_ldap_error( op, rs, err, text );
+	return rs->sr_err;
+}
+
+static int
+devicepw_op_add( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	Entry *e = op->ora_e, *parent = NULL;
+	Attribute *a;
+	struct berval pndn, devid;
+	const char *text = NULL;
+	int rc, count = 0;
+
+	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+
+	if ( !is_entry_objectclass( e, oc_devicepwDevice, 0 ) ) {
+		/* A mailbox's users are managed by administrators. */
+		if ( attr_find( e->e_attrs, ad_devicepwUser ) && !devicepw_is_admin( op, di ) ) {
+			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+				"not allowed to set devicepwUser", "ADD" );
+		}
+		return SLAP_CB_CONTINUE;
+	}
+
+	if ( !devicepw_is_admin( op, di ) ) {
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"not allowed to manage this mailbox's devices", "ADD" );
+	}
+	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ) {
+		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
+			"a device entry is named devicepwId=<id>,<mailbox DN> where <id> is "
+			"1-16 characters from a-z and 0-9", "ADD" );
+	}
+	for ( a = e->e_attrs; a; a = a->a_next ) {
+		rc = devicepw_check_values( op, a->a_desc, a->a_vals, &text );
+		if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "ADD" );
+	}
+	dnParent( &op->o_req_ndn, &pndn );
+	if ( devicepw_entry_get( op, on, &pndn, oc_devicepwMailbox, &parent ) != LDAP_SUCCESS
+			|| !parent ) {
+		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
+			"a device must be added directly under a mailbox entry "
+			"(objectClass devicepwMailbox)", "ADD" );
+	}
+	devicepw_entry_release( op, on, parent );
+	rc = devicepw_count_devices( op, on, &pndn, &count );
+	if ( rc != LDAP_SUCCESS ) {
+		return devicepw_refuse( op, rs, LDAP_OTHER, "could not count the mailbox's devices", "ADD" );
+	}
+	if ( count >= di->max_devices ) {
+		return devicepw_refuse( op, rs, LDAP_ADMINLIMIT_EXCEEDED,
+			"this mailbox has the maximum number of devices (devicepw-max-devices, "
+			"revoked devices included): delete a revoked device first", "ADD" );
+	}
+
+	/* Server-maintained values the client did not send. */
+	if ( !attr_find( e->e_attrs, ad_devicepwOwner ) && !BER_BVISEMPTY( &op->o_ndn ) &&
+			!be_isroot( op ) ) {
+		attr_merge_one( e, ad_devicepwOwner, &op->o_dn, &op->o_ndn );
+	}
+	if ( devicepw_attr_is_true( e, ad_devicepwRevoked ) &&
+			!attr_find( e->e_attrs, ad_devicepwRevokedAt ) ) {
+		char now[16];
+		struct berval bv;
+		dpw_gentime_format( (int64_t)op->o_time, now );
+		ber_str2bv( now, 15, 0, &bv );
+		attr_merge_one( e, ad_devicepwRevokedAt, &bv, &bv );
+	}
+	Debug( LDAP_DEBUG_STATS, "%s devicepw ADD device=\"%s\" by=\"%s\"\n",
+		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	return SLAP_CB_CONTINUE;
+}
+
+/* ---- modify: revocation is final, server-maintained attributes ----------------- */
+
+/* Whether a modification leaves objectClass without devicepwMailbox. */
+static int
+devicepw_mod_drops_mailbox( Modifications *ml )
+{
+	int i, has = 0;
+	if ( ml->sml_desc != slap_schema.si_ad_objectClass ) return 0;
+	switch ( ml->sml_op & LDAP_MOD_OP ) {
+	case LDAP_MOD_DELETE:
+		if ( !ml->sml_values ) return 1;
+		/* fallthrough */
+	case LDAP_MOD_REPLACE:
+		for ( i = 0; ml->sml_values && !BER_BVISNULL( &ml->sml_values[i] ); i++ ) {
+			ObjectClass *oc = oc_bvfind( &ml->sml_values[i] );
+			if ( oc == oc_devicepwMailbox ) has = 1;
+		}
+		return ( ml->sml_op & LDAP_MOD_OP ) == LDAP_MOD_DELETE ? has : !has;
+	}
+	return 0;
+}
+
+static int
+devicepw_op_modify( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	Modifications *ml, **tail;
+	Entry *e = NULL;
+	const char *text = NULL;
+	int rc, admin, is_device = 0, is_mailbox = 0, revoked = 0;
+	int touches_revoked = 0, drops_mailbox = 0, sets_revoked_at = 0, revoking = 0;
+	int touches_ours = 0;
+
+	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+
+	for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
+		AttributeDescription *ad = ml->sml_desc;
+		if ( ad == ad_devicepwRevoked ) touches_revoked = 1;
+		if ( ad == ad_devicepwRevokedAt ) sets_revoked_at = 1;
+		if ( devicepw_mod_drops_mailbox( ml ) ) drops_mailbox = 1;
+		if ( ad == ad_devicepwId || ad == ad_devicepwLabel || ad == ad_devicepwOwner ||
+				ad == ad_devicepwSecret || ad == ad_devicepwRevoked ||
+				ad == ad_devicepwRevokedAt || ad == ad_devicepwExpires ||
+				ad == ad_devicepwLastUsed || ad == ad_devicepwUser ||
+				ad == slap_schema.si_ad_objectClass ) {
+			touches_ours = 1;
+		}
+		if ( ( ml->sml_op & LDAP_MOD_OP ) != LDAP_MOD_DELETE || ml->sml_values ) {
+			rc = devicepw_check_values( op, ad, ml->sml_values, &text );
+			if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
+		} else if ( ad == ad_devicepwSecret || ad == ad_devicepwLastUsed ||
+				ad == ad_devicepwRevokedAt ) {
+			rc = devicepw_check_values( op, ad, NULL, &text );
+			if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
+		}
+	}
+	admin = devicepw_is_admin( op, di );
+	/* The overlay's own writes (rootdn, secret or last-used) need nothing more. */
+	if ( admin && !touches_revoked && !drops_mailbox ) return SLAP_CB_CONTINUE;
+	if ( !admin && !touches_ours ) {
+		/* Still a device? A non-administrator may not modify devices at all. */
+	}
+
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) != LDAP_SUCCESS || !e ) {
+		return SLAP_CB_CONTINUE;	/* the backend reports noSuchObject */
+	}
+	is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
+	is_mailbox = is_entry_objectclass( e, oc_devicepwMailbox, 0 );
+	revoked = is_device && devicepw_attr_is_true( e, ad_devicepwRevoked );
+	devicepw_entry_release( op, on, e );
+
+	if ( is_device && !admin ) {
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"not allowed to manage this mailbox's devices", "MODIFY" );
+	}
+	if ( !is_device && !admin ) {
+		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
+			if ( ml->sml_desc == ad_devicepwUser ) {
+				return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+					"not allowed to change this mailbox's users", "MODIFY" );
+			}
+		}
+	}
+	if ( is_mailbox && drops_mailbox ) {
+		int count = 0;
+		rc = devicepw_count_devices( op, on, &op->o_req_ndn, &count );
+		if ( rc != LDAP_SUCCESS || count > 0 ) {
+			return devicepw_refuse( op, rs, LDAP_NOT_ALLOWED_ON_NONLEAF,
+				"this mailbox still has devices: delete them before removing "
+				"objectClass devicepwMailbox", "MODIFY" );
+		}
+	}
+	if ( is_device && touches_revoked ) {
+		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
+			int op_kind = ml->sml_op & LDAP_MOD_OP;
+			int sets_true;
+			if ( ml->sml_desc != ad_devicepwRevoked ) continue;
+			sets_true = ( op_kind == LDAP_MOD_ADD || op_kind == LDAP_MOD_REPLACE ) &&
+				ml->sml_nvalues && bvmatch( &ml->sml_nvalues[0], &bv_true );
+			if ( !sets_true && ( revoked || op_kind == LDAP_MOD_DELETE ) ) {
+				if ( revoked ) {
+					return devicepw_refuse( op, rs, LDAP_CONSTRAINT_VIOLATION,
+						"revocation is final: a revoked device never authenticates again; "
+						"add a new device instead", "MODIFY" );
+				}
+			}
+			if ( sets_true && !revoked ) revoking = 1;
+		}
+	}
+	if ( revoking && !sets_revoked_at ) {
+		char now[16];
+		dpw_gentime_format( (int64_t)op->o_time, now );
+		for ( tail = &op->orm_modlist; *tail; tail = &(*tail)->sml_next )
+			;
+		*tail = devicepw_mod_replace( ad_devicepwRevokedAt, now, 15 );
+	}
+	if ( revoking ) {
+		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" by=\"%s\"\n",
+			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* ---- modrdn and delete -------------------------------------------------------- */
+
+static int
+devicepw_op_modrdn( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	Entry *e = NULL;
+
+	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) == LDAP_SUCCESS
+			&& e ) {
+		devicepw_entry_release( op, on, e );
+		return devicepw_refuse( op, rs, LDAP_UNWILLING_TO_PERFORM,
+			"devices cannot be renamed or moved: their secret names them "
+			"(change devicepwLabel instead)", "MODRDN" );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+static int
+devicepw_op_delete( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	Entry *e = NULL;
+
+	if ( BER_BVISNULL( &devicepw_rdn_prefix ) || devicepw_is_admin( op, di ) ) {
+		if ( !BER_BVISNULL( &devicepw_rdn_prefix ) ) {
+			Debug( LDAP_DEBUG_TRACE, "%s devicepw DELETE dn=\"%s\"\n",
+				op->o_log_prefix, op->o_req_dn.bv_val );
+		}
+		return SLAP_CB_CONTINUE;
+	}
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) == LDAP_SUCCESS
+			&& e ) {
+		devicepw_entry_release( op, on, e );
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"not allowed to manage this mailbox's devices", "DELETE" );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* ---- access: devicepwSecret is never readable, whatever the ACLs say ------------ */
+
+static int
+devicepw_access_allowed( Operation *op, Entry *e, AttributeDescription *desc,
+	struct berval *val, slap_access_t access, AccessControlState *state,
+	slap_mask_t *maskp )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+
+	if ( desc != ad_devicepwSecret || desc == NULL ) return SLAP_CB_CONTINUE;
+	if ( be_isroot( op ) || be_isupdate( op ) ||
+			devicepw_dn_in( di->nreaders, &op->o_ndn ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	if ( maskp ) ACL_INVALIDATE( *maskp );
+	return 0;
+}
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static int
+devicepw_dn_list_delete( BerVarray *vals, BerVarray *nvals, int valx )
+{
+	int i, n;
+	if ( valx < 0 ) {
+		ber_bvarray_free( *vals );
+		ber_bvarray_free( *nvals );
+		*vals = *nvals = NULL;
+		return 0;
+	}
+	for ( n = 0; *vals && !BER_BVISNULL( &(*vals)[n] ); n++ )
+		;
+	if ( valx >= n ) return 1;
+	ch_free( (*vals)[valx].bv_val );
+	ch_free( (*nvals)[valx].bv_val );
+	for ( i = valx; i < n; i++ ) {
+		(*vals)[i] = (*vals)[i + 1];
+		(*nvals)[i] = (*nvals)[i + 1];
+	}
+	if ( n == 1 ) {
+		ch_free( *vals );
+		ch_free( *nvals );
+		*vals = *nvals = NULL;
+	}
+	return 0;
+}
+
+static int
+devicepw_load_keyring( ConfigArgs *c, devicepw_info *di, const char *path )
+{
+	char err[256];
+	dpw_keyring *ring = NULL;
+	dpw_status st = dpw_keyring_load( path, &ring, err, sizeof(err) );
+	if ( st != DPW_OK ) {
+		snprintf( c->cr_msg, sizeof(c->cr_msg), "%s: %s", c->argv[0], err );
+		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+		return ARG_BAD_CONF;
+	}
+	/* Safe to free: slapd is paused (cn=config) or not yet serving (slapd.conf). */
+	dpw_keyring_free( di->ring );
+	di->ring = ring;
+	return 0;
+}
+
+static int
+devicepw_cf_gen( ConfigArgs *c )
+{
+	slap_overinst *on = (slap_overinst *)c->bi;
+	devicepw_info *di = on->on_bi.bi_private;
+	int rc = 0;
+
+	switch ( c->op ) {
+	case SLAP_CONFIG_EMIT:
+		switch ( c->type ) {
+		case DPW_CF_KEYFILE:
+			if ( di->keyfile ) c->value_string = ch_strdup( di->keyfile );
+			else rc = 1;
+			break;
+		case DPW_CF_PRECISION:
+			c->value_int = di->lastused_precision;
+			break;
+		case DPW_CF_PRIMARY:
+			c->value_int = di->primary_password;
+			break;
+		case DPW_CF_MAXDEV:
+			c->value_int = di->max_devices;
+			break;
+		case DPW_CF_READER:
+		case DPW_CF_ADMIN: {
+			BerVarray vals = c->type == DPW_CF_READER ? di->readers : di->admins;
+			BerVarray nvals = c->type == DPW_CF_READER ? di->nreaders : di->nadmins;
+			int i;
+			if ( !vals ) { rc = 1; break; }
+			for ( i = 0; !BER_BVISNULL( &vals[i] ); i++ ) {
+				value_add_one( &c->rvalue_vals, &vals[i] );
+				value_add_one( &c->rvalue_nvals, &nvals[i] );
+			}
+			break;
+		}
+		default:
+			rc = 1;
+		}
+		return rc;
+
+	case LDAP_MOD_DELETE:
+		switch ( c->type ) {
+		case DPW_CF_KEYFILE:
+			/* The key file is required; without it no device authenticates. */
+			ch_free( di->keyfile );
+			di->keyfile = NULL;
+			dpw_keyring_free( di->ring );
+			di->ring = NULL;
+			break;
+		case DPW_CF_PRECISION:
+			di->lastused_precision = 300;
+			break;
+		case DPW_CF_PRIMARY:
+			di->primary_password = 1;
+			break;
+		case DPW_CF_MAXDEV:
+			di->max_devices = 100;
+			break;
+		case DPW_CF_READER:
+			rc = devicepw_dn_list_delete( &di->readers, &di->nreaders, c->valx );
+			break;
+		case DPW_CF_ADMIN:
+			rc = devicepw_dn_list_delete( &di->admins, &di->nadmins, c->valx );
+			break;
+		default:
+			rc = 1;
+		}
+		return rc;
+
+	case SLAP_CONFIG_ADD:
+	case LDAP_MOD_ADD:
+		switch ( c->type ) {
+		case DPW_CF_KEYFILE:
+			rc = devicepw_load_keyring( c, di, c->value_string );
+			if ( rc == 0 ) {
+				ch_free( di->keyfile );
+				di->keyfile = c->value_string;
+			} else {
+				ch_free( c->value_string );
+			}
+			c->value_string = NULL;
+			break;
+		case DPW_CF_PRECISION:
+			if ( c->value_int < 0 ) {
+				snprintf( c->cr_msg, sizeof(c->cr_msg),
+					"%s must be 0 or more seconds", c->argv[0] );
+				Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+				return ARG_BAD_CONF;
+			}
+			di->lastused_precision = c->value_int;
+			break;
+		case DPW_CF_PRIMARY:
+			di->primary_password = c->value_int ? 1 : 0;
+			break;
+		case DPW_CF_MAXDEV:
+			if ( c->value_int < 1 ) {
+				snprintf( c->cr_msg, sizeof(c->cr_msg),
+					"%s must be at least 1", c->argv[0] );
+				Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+				return ARG_BAD_CONF;
+			}
+			di->max_devices = c->value_int;
+			break;
+		case DPW_CF_READER:
+			ber_bvarray_add( &di->readers, &c->value_dn );
+			ber_bvarray_add( &di->nreaders, &c->value_ndn );
+			BER_BVZERO( &c->value_dn );
+			BER_BVZERO( &c->value_ndn );
+			break;
+		case DPW_CF_ADMIN:
+			ber_bvarray_add( &di->admins, &c->value_dn );
+			ber_bvarray_add( &di->nadmins, &c->value_ndn );
+			BER_BVZERO( &c->value_dn );
+			BER_BVZERO( &c->value_ndn );
+			break;
+		default:
+			rc = 1;
+		}
+		return rc;
+	}
+	return 1;
+}
+
+/* ---- database lifecycle ------------------------------------------------------- */
+
+static int
+devicepw_db_init( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	devicepw_info *di;
+
+	if ( dpw_init() != DPW_OK ) {
+		snprintf( cr->msg, sizeof(cr->msg), "devicepw: libsodium failed to initialise" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	di = ch_calloc( 1, sizeof(devicepw_info) );
+	di->lastused_precision = 300;
+	di->primary_password = 1;
+	di->max_devices = 100;
+	di->failures = dpw_failures_new();
+	if ( !di->failures ) {
+		ch_free( di );
+		return 1;
+	}
+	on->on_bi.bi_private = di;
+	return 0;
+}
+
+static int
+devicepw_db_open( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+
+	if ( !di->ring ) {
+		snprintf( cr->msg, sizeof(cr->msg),
+			"devicepw: no key file configured (devicepw-keyfile / olcDevicepwKeyFile "
+			"is required; create one with: devicepw keygen > FILE; chmod 600 FILE)" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	if ( devicepw_schema_lookup( cr ) ) return 1;
+	return 0;
+}
+
+static int
+devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+
+	if ( di ) {
+		ch_free( di->keyfile );
+		dpw_keyring_free( di->ring );
+		ber_bvarray_free( di->readers );
+		ber_bvarray_free( di->nreaders );
+		ber_bvarray_free( di->admins );
+		ber_bvarray_free( di->nadmins );
+		dpw_failures_free( di->failures );
+		ch_free( di );
+		on->on_bi.bi_private = NULL;
+	}
+	return 0;
+}
+
+/* ---- the one entry point ------------------------------------------------------ */
+
+int
+devicepw_initialize( void )
+{
+	int rc;
+
+	devicepw.on_bi.bi_type = "devicepw";
+	devicepw.on_bi.bi_flags = SLAPO_BFLAG_SINGLE;
+	devicepw.on_bi.bi_db_init = devicepw_db_init;
+	devicepw.on_bi.bi_db_open = devicepw_db_open;
+	devicepw.on_bi.bi_db_destroy = devicepw_db_destroy;
+
+	devicepw.on_bi.bi_op_bind = devicepw_op_bind;
+	devicepw.on_bi.bi_extended = devicepw_op_extended;
+	devicepw.on_bi.bi_op_add = devicepw_op_add;
+	devicepw.on_bi.bi_op_modify = devicepw_op_modify;
+	devicepw.on_bi.bi_op_modrdn = devicepw_op_modrdn;
+	devicepw.on_bi.bi_op_delete = devicepw_op_delete;
+	devicepw.on_bi.bi_access_allowed = devicepw_access_allowed;
+
+	devicepw.on_bi.bi_cf_ocs = devicepw_ocs;
+	rc = config_register_schema( devicepw_cfg, devicepw_ocs );
+	if ( rc ) return rc;
+
+	return overlay_register( &devicepw );
+}
+
+int
+init_module( int argc, char *argv[] )
+{
+	(void)argc;
+	(void)argv;
+	return devicepw_initialize();
+}
