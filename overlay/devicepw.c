@@ -16,7 +16,9 @@
  *   modify    - revocation is final, server-maintained attributes, label
  *   modrdn    - devices do not move
  *   delete    - only administrators delete devices
- *   access    - devicepwSecret is readable only by the rootdn and secret readers
+ *   search    - devicepwSecret is readable only by the rootdn and secret readers:
+ *   compare     filters and compares on it are refused, and the response
+ *               callback strips it from entries
  *
  * Threading: configuration fields change only while slapd is paused (cn=config
  * writes pause the server; slapd.conf is read before threads start), so operation
@@ -81,7 +83,7 @@ static ConfigTable devicepw_cfg[] = {
 	{ "devicepw-primary-password", "on|off", 2, 2, 0,
 	  ARG_ON_OFF|ARG_MAGIC|DPW_CF_PRIMARY, devicepw_cf_gen,
 	  "( " DPW_ARC ".3.1.3 NAME 'olcDevicepwPrimaryPassword' "
-	  "DESC 'Whether a mailbox''s own userPassword still binds' "
+	  "DESC 'Whether the own userPassword of a mailbox still binds' "
 	  "EQUALITY booleanMatch "
 	  "SYNTAX OMsBoolean SINGLE-VALUE )", NULL, NULL },
 	{ "devicepw-max-devices", "count", 2, 2, 0,
@@ -99,7 +101,7 @@ static ConfigTable devicepw_cfg[] = {
 	{ "devicepw-admin", "DN", 2, 2, 0,
 	  ARG_DN|ARG_QUOTE|ARG_MAGIC|DPW_CF_ADMIN, devicepw_cf_gen,
 	  "( " DPW_ARC ".3.1.6 NAME 'olcDevicepwAdmin' "
-	  "DESC 'People or groups besides the rootdn who manage every mailbox''s devices and users' "
+	  "DESC 'People or groups besides the rootdn who manage the devices and users of every mailbox' "
 	  "EQUALITY distinguishedNameMatch "
 	  "SYNTAX OMsDN )", NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
@@ -947,23 +949,95 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 	return SLAP_CB_CONTINUE;
 }
 
-/* ---- access: devicepwSecret is never readable, whatever the ACLs say ------------ */
+/* ---- search and compare: devicepwSecret is never readable, whatever the ACLs -- */
+
+/* The rootdn, replication and the configured secret readers may see stored hashes. */
+static int
+devicepw_may_read_secret( Operation *op, devicepw_info *di )
+{
+	return be_isroot( op ) || be_isupdate( op ) ||
+		devicepw_dn_in( di->nreaders, &op->o_ndn );
+}
+
+/* Make every filter component on devicepwSecret Undefined, so that nobody can
+ * probe stored hashes through a filter (not even presence). The filter lives in
+ * op->o_tmpmemctx, so the components dropped here are reclaimed with the op. */
+static void
+devicepw_filter_hide_secret( Filter *f )
+{
+	for ( ; f; f = f->f_next ) {
+		AttributeDescription *ad = NULL;
+		switch ( f->f_choice ) {
+		case LDAP_FILTER_AND:
+		case LDAP_FILTER_OR:
+		case LDAP_FILTER_NOT:
+			devicepw_filter_hide_secret( f->f_list );
+			continue;
+		case LDAP_FILTER_PRESENT:
+			ad = f->f_desc;
+			break;
+		case LDAP_FILTER_EQUALITY:
+		case LDAP_FILTER_GE:
+		case LDAP_FILTER_LE:
+		case LDAP_FILTER_APPROX:
+			ad = f->f_ava ? f->f_ava->aa_desc : NULL;
+			break;
+		case LDAP_FILTER_SUBSTRINGS:
+			ad = f->f_sub ? f->f_sub->sa_desc : NULL;
+			break;
+		case LDAP_FILTER_EXT:
+			ad = f->f_mra ? f->f_mra->ma_desc : NULL;
+			break;
+		}
+		if ( ad == ad_devicepwSecret ) {
+			f->f_choice = SLAPD_FILTER_COMPUTED;
+			f->f_result = SLAPD_COMPARE_UNDEFINED;
+		}
+	}
+}
 
 static int
-devicepw_access_allowed( Operation *op, Entry *e, AttributeDescription *desc,
-	struct berval *val, slap_access_t access, AccessControlState *state,
-	slap_mask_t *maskp )
+devicepw_op_search( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
 
-	if ( desc != ad_devicepwSecret || desc == NULL ) return SLAP_CB_CONTINUE;
-	if ( be_isroot( op ) || be_isupdate( op ) ||
-			devicepw_dn_in( di->nreaders, &op->o_ndn ) ) {
+	if ( ad_devicepwSecret && op->ors_filter && !devicepw_may_read_secret( op, di ) ) {
+		devicepw_filter_hide_secret( op->ors_filter );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+static int
+devicepw_op_compare( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+
+	if ( ad_devicepwSecret && op->orc_ava && op->orc_ava->aa_desc == ad_devicepwSecret &&
+			!devicepw_may_read_secret( op, di ) ) {
+		send_ldap_error( op, rs, LDAP_INSUFFICIENT_ACCESS, NULL );
+		return rs->sr_err;
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* Every entry this database sends passes here: strip devicepwSecret unless the
+ * reader may see it. Cheap when the entry has no secret (one attr_find). */
+static int
+devicepw_response( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+
+	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry || !ad_devicepwSecret ||
+			!attr_find( rs->sr_entry->e_attrs, ad_devicepwSecret ) ||
+			devicepw_may_read_secret( op, di ) ) {
 		return SLAP_CB_CONTINUE;
 	}
-	if ( maskp ) ACL_INVALIDATE( *maskp );
-	return 0;
+	rs_entry2modifiable( op, rs, on );
+	attr_delete( &rs->sr_entry->e_attrs, ad_devicepwSecret );
+	return SLAP_CB_CONTINUE;
 }
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -1200,7 +1274,7 @@ devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
 
 /* ---- the one entry point ------------------------------------------------------ */
 
-int
+static int
 devicepw_initialize( void )
 {
 	int rc;
@@ -1217,7 +1291,9 @@ devicepw_initialize( void )
 	devicepw.on_bi.bi_op_modify = devicepw_op_modify;
 	devicepw.on_bi.bi_op_modrdn = devicepw_op_modrdn;
 	devicepw.on_bi.bi_op_delete = devicepw_op_delete;
-	devicepw.on_bi.bi_access_allowed = devicepw_access_allowed;
+	devicepw.on_bi.bi_op_search = devicepw_op_search;
+	devicepw.on_bi.bi_op_compare = devicepw_op_compare;
+	devicepw.on_response = devicepw_response;
 
 	devicepw.on_bi.bi_cf_ocs = devicepw_ocs;
 	rc = config_register_schema( devicepw_cfg, devicepw_ocs );
@@ -1226,7 +1302,8 @@ devicepw_initialize( void )
 	return overlay_register( &devicepw );
 }
 
-int
+/* The only exported symbol (hidden visibility + devicepw.map). */
+__attribute__(( visibility( "default" ) )) int
 init_module( int argc, char *argv[] )
 {
 	(void)argc;
