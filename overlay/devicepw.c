@@ -738,7 +738,9 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
 			"not allowed to manage this mailbox's devices", "ADD" );
 	}
-	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ) {
+	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ||
+			( a = attr_find( e->e_attrs, ad_devicepwId ) ) == NULL || a->a_numvals != 1 ||
+			!dpw_id_valid( a->a_vals[0].bv_val, a->a_vals[0].bv_len ) ) {
 		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
 			"a device entry is named devicepwId=<id>,<mailbox DN> where <id> is "
 			"1-16 characters from a-z and 0-9", "ADD" );
@@ -881,8 +883,11 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 			int op_kind = ml->sml_op & LDAP_MOD_OP;
 			int sets_true;
 			if ( ml->sml_desc != ad_devicepwRevoked ) continue;
+			{
+			/* booleanMatch has no normaliser: values may have no nvalues. */
+			BerVarray v = ml->sml_nvalues ? ml->sml_nvalues : ml->sml_values;
 			sets_true = ( op_kind == LDAP_MOD_ADD || op_kind == LDAP_MOD_REPLACE ) &&
-				ml->sml_nvalues && bvmatch( &ml->sml_nvalues[0], &bv_true );
+				v && !BER_BVISNULL( &v[0] ) && bvmatch( &v[0], &bv_true );
 			if ( !sets_true && ( revoked || op_kind == LDAP_MOD_DELETE ) ) {
 				if ( revoked ) {
 					return devicepw_refuse( op, rs, LDAP_CONSTRAINT_VIOLATION,
@@ -891,6 +896,7 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 				}
 			}
 			if ( sets_true && !revoked ) revoking = 1;
+			}
 		}
 	}
 	if ( revoking && !sets_revoked_at ) {
