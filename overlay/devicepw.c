@@ -264,15 +264,16 @@ devicepw_attr_is_true( Entry *e, AttributeDescription *ad )
 	return a && a->a_numvals > 0 && bvmatch( &a->a_nvals[0], &bv_true );
 }
 
-/* Seconds since the epoch of a GeneralizedTime attribute; -1 when absent/bad. */
-static int64_t
-devicepw_attr_time( Entry *e, AttributeDescription *ad )
+/* A GeneralizedTime attribute as seconds since the epoch in *t. Returns 0 when
+ * absent, 1 when present and valid, -1 when present but unreadable (callers fail
+ * closed: an unreadable expiry means expired). */
+static int
+devicepw_attr_time( Entry *e, AttributeDescription *ad, int64_t *t )
 {
 	Attribute *a = attr_find( e->e_attrs, ad );
-	int64_t t;
-	if ( !a || a->a_numvals == 0 ) return -1;
-	if ( dpw_gentime_parse( a->a_vals[0].bv_val, a->a_vals[0].bv_len, &t ) != 0 ) return -1;
-	return t;
+	if ( !a || a->a_numvals == 0 ) return 0;
+	if ( dpw_gentime_parse( a->a_vals[0].bv_val, a->a_vals[0].bv_len, t ) != 0 ) return -1;
+	return 1;
 }
 
 /* Build "devicepwid=<id>,<mailbox ndn>" in op memory. */
@@ -488,13 +489,13 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 		dpw_status st = dpw_stored_verify( ring, a->a_vals[0].bv_val, a->a_vals[0].bv_len,
 			canon, strlen( canon ) );
 		if ( st == DPW_OK ) {
-			int64_t expires = devicepw_attr_time( e, ad_devicepwExpires );
-			if ( expires >= 0 && (int64_t)op->o_time >= expires ) {
+			int64_t expires = 0, last = 0;
+			int has_expiry = devicepw_attr_time( e, ad_devicepwExpires, &expires );
+			if ( has_expiry < 0 || ( has_expiry > 0 && (int64_t)op->o_time >= expires ) ) {
 				outcome = DPW_BIND_EXPIRED;
 			} else {
-				int64_t last = devicepw_attr_time( e, ad_devicepwLastUsed );
 				outcome = DPW_BIND_OK;
-				write_lastused = last < 0 ||
+				write_lastused = devicepw_attr_time( e, ad_devicepwLastUsed, &last ) != 1 ||
 					(int64_t)op->o_time - last >= (int64_t)di->lastused_precision;
 			}
 		} else if ( st == DPW_NO_MATCH ) {
@@ -1078,7 +1079,7 @@ devicepw_dn_list_delete( BerVarray *vals, BerVarray *nvals, int valx )
 static int
 devicepw_load_keyring( ConfigArgs *c, devicepw_info *di, const char *path )
 {
-	char err[256];
+	char err[192];
 	dpw_keyring *ring = NULL;
 	dpw_status st = dpw_keyring_load( path, &ring, err, sizeof(err) );
 	if ( st != DPW_OK ) {

@@ -205,11 +205,11 @@ struct Fd {
 
 extern "C" {
 
-// The C entry points. devicepw_core.h declares them without `noexcept` (C++ does not
-// allow adding it at the definition); each catches everything instead.
+// The C entry points, noexcept (DPW_NOEXCEPT in devicepw_core.h); those that can
+// allocate catch everything.
 
 dpw_status dpw_keyring_parse(const char *text, size_t len, dpw_keyring **out, char *err,
-                             size_t err_len) try {
+                             size_t err_len) noexcept try {
     if (err != nullptr && err_len > 0) err[0] = '\0';
     if (out == nullptr) return DPW_INVALID;
     *out = nullptr;
@@ -224,7 +224,7 @@ dpw_status dpw_keyring_parse(const char *text, size_t len, dpw_keyring **out, ch
     return DPW_INTERNAL;
 }
 
-dpw_status dpw_keyring_load(const char *path, dpw_keyring **out, char *err, size_t err_len) try {
+dpw_status dpw_keyring_load(const char *path, dpw_keyring **out, char *err, size_t err_len) noexcept try {
     if (err != nullptr && err_len > 0) err[0] = '\0';
     if (out == nullptr) return DPW_INVALID;
     *out = nullptr;
@@ -289,13 +289,13 @@ dpw_status dpw_keyring_load(const char *path, dpw_keyring **out, char *err, size
     return DPW_INTERNAL;
 }
 
-void dpw_keyring_free(dpw_keyring *ring) { delete ring; }  // ~Key wipes each state
+void dpw_keyring_free(dpw_keyring *ring) noexcept { delete ring; }  // ~Key wipes each state
 
-const char *dpw_keyring_current_id(const dpw_keyring *ring) {
+const char *dpw_keyring_current_id(const dpw_keyring *ring) noexcept {
     return ring != nullptr && ring->count > 0 ? ring->current().id : "";
 }
 
-dpw_status dpw_key_generate_line(const char *id, char *line, size_t line_len) {
+dpw_status dpw_key_generate_line(const char *id, char *line, size_t line_len) noexcept {
     if (line == nullptr || !dpw::id_valid(id, id != nullptr ? std::strlen(id) : 0)) return DPW_INVALID;
     const std::size_t id_len = std::strlen(id);
     if (line_len < id_len + 1 + kKeyHex + 2) return DPW_INVALID;

@@ -54,7 +54,7 @@ bool decode(const unsigned char *s, std::size_t len, std::size_t *pos, uint32_t 
 extern "C" {
 
 // Declared without noexcept in devicepw_core.h; cannot throw.
-const char *dpw_label_problem(const char *label, size_t len) {
+const char *dpw_label_problem(const char *label, size_t len) noexcept {
     if (label == nullptr || len == 0) return kEmpty;
     const auto *s = reinterpret_cast<const unsigned char *>(label);
     std::size_t pos = 0, chars = 0;

@@ -72,21 +72,19 @@ bool parse_stored(const char *s, std::size_t len, StoredParts *out) noexcept {
 
 extern "C" {
 
-// The C entry points. devicepw_core.h declares them without `noexcept` (C++ does not
-// allow adding it at the definition), so each is written to be unable to throw:
-// nothing below calls anything but libsodium, the C library and the noexcept
-// helpers above.
+// The C entry points, noexcept (DPW_NOEXCEPT in devicepw_core.h): nothing below
+// calls anything but libsodium, the C library and the noexcept helpers above.
 
 
-dpw_status dpw_init(void) {
+dpw_status dpw_init(void) noexcept {
     // sodium_init is thread-safe and idempotent (1 = already initialised).
     return sodium_init() < 0 ? DPW_INTERNAL : DPW_OK;
 }
 
-int dpw_id_valid(const char *id, size_t len) { return dpw::id_valid(id, len) ? 1 : 0; }
+int dpw_id_valid(const char *id, size_t len) noexcept { return dpw::id_valid(id, len) ? 1 : 0; }
 
 dpw_status dpw_secret_canonical(const char *pw, size_t len, char canon[DPW_CANONICAL_MAX + 1],
-                                size_t *id_len) {
+                                size_t *id_len) noexcept {
     if (canon == nullptr) return DPW_INVALID;
     if (pw == nullptr || id_len == nullptr || len > kOfferedMax) {
         sodium_memzero(canon, kCanonMax + 1);
@@ -113,7 +111,7 @@ dpw_status dpw_secret_canonical(const char *pw, size_t len, char canon[DPW_CANON
     return DPW_OK;
 }
 
-dpw_status dpw_secret_generate(const char *id, size_t id_len, char display[DPW_DISPLAY_MAX]) {
+dpw_status dpw_secret_generate(const char *id, size_t id_len, char display[DPW_DISPLAY_MAX]) noexcept {
     if (display == nullptr || !dpw::id_valid(id, id_len)) return DPW_INVALID;
     if (dpw_init() != DPW_OK) return DPW_INTERNAL;
     // 10 random bytes = 80 bits = exactly 16 symbols of 5 bits: uniform, no rejection.
@@ -139,7 +137,7 @@ dpw_status dpw_secret_generate(const char *id, size_t id_len, char display[DPW_D
     return DPW_OK;
 }
 
-dpw_status dpw_id_generate(char id[DPW_ID_MAX + 1]) {
+dpw_status dpw_id_generate(char id[DPW_ID_MAX + 1]) noexcept {
     if (id == nullptr) return DPW_INVALID;
     if (dpw_init() != DPW_OK) return DPW_INTERNAL;
     for (int i = 0; i < DPW_GENERATED_ID_CHARS; ++i) id[i] = kAlphabet[randombytes_uniform(32)];
@@ -148,7 +146,7 @@ dpw_status dpw_id_generate(char id[DPW_ID_MAX + 1]) {
 }
 
 dpw_status dpw_stored_make(const dpw_keyring *ring, const char *canon, size_t canon_len,
-                           char stored[DPW_STORED_MAX]) {
+                           char stored[DPW_STORED_MAX]) noexcept {
     if (ring == nullptr || stored == nullptr || !canonical_valid(canon, canon_len)) return DPW_INVALID;
     const dpw::Key &key = ring->current();
     unsigned char d[dpw::kDigestBytes];
@@ -165,7 +163,7 @@ dpw_status dpw_stored_make(const dpw_keyring *ring, const char *canon, size_t ca
 }
 
 dpw_status dpw_stored_from_secret(const dpw_keyring *ring, const char *secret, size_t len,
-                                  char stored[DPW_STORED_MAX]) {
+                                  char stored[DPW_STORED_MAX]) noexcept {
     char canon[DPW_CANONICAL_MAX + 1];
     size_t id_len = 0;
     dpw_status st = dpw_secret_canonical(secret, len, canon, &id_len);
@@ -175,7 +173,7 @@ dpw_status dpw_stored_from_secret(const dpw_keyring *ring, const char *secret, s
 }
 
 dpw_status dpw_stored_verify(const dpw_keyring *ring, const char *stored, size_t stored_len,
-                             const char *canon, size_t canon_len) {
+                             const char *canon, size_t canon_len) noexcept {
     dpw::StoredParts parts;
     if (ring == nullptr || !dpw::parse_stored(stored, stored_len, &parts)) return DPW_INVALID;
     if (!canonical_valid(canon, canon_len)) return DPW_INVALID;
@@ -194,12 +192,12 @@ dpw_status dpw_stored_verify(const dpw_keyring *ring, const char *stored, size_t
     return match ? DPW_OK : DPW_NO_MATCH;
 }
 
-int dpw_stored_valid(const char *stored, size_t len) {
+int dpw_stored_valid(const char *stored, size_t len) noexcept {
     dpw::StoredParts parts;
     return dpw::parse_stored(stored, len, &parts) ? 1 : 0;
 }
 
-int dpw_equal_ct(const void *a, const void *b, size_t len) {
+int dpw_equal_ct(const void *a, const void *b, size_t len) noexcept {
     if (len == 0) return 1;
     if (a == nullptr || b == nullptr) return 0;
     return sodium_memcmp(a, b, len) == 0 ? 1 : 0;
