@@ -1,0 +1,108 @@
+// Logging: failed device binds are logged against the device (mailbox DN, device=<id>,
+// a running failure count), and no secret ever reaches the log.
+#include "test_util.h"
+
+#include <regex>
+#include <sstream>
+
+using namespace dpwtest;
+
+namespace {
+
+std::vector<std::string> lines_with_device(const std::string &log, const std::string &id) {
+    std::vector<std::string> out;
+    std::istringstream in(log);
+    std::string line;
+    const std::regex dev("device=\"?" + id + "(\"|[^a-z0-9]|$)");
+    while (std::getline(in, line))
+        if (std::regex_search(line, dev)) out.push_back(line);
+    return out;
+}
+
+// The failure counts of the lines (in log order) that carry one.
+std::vector<long> failure_counts(const std::vector<std::string> &lines) {
+    std::vector<long> out;
+    const std::regex count("fail[a-z_]*\\s*[=:]\\s*([0-9]+)", std::regex::icase);
+    for (auto &l : lines) {
+        std::smatch m;
+        if (std::regex_search(l, m, count)) out.push_back(std::stol(m[1]));
+    }
+    return out;
+}
+
+std::string wrong_random(const std::string &secret, char c) {
+    std::string s = secret;
+    s.back() = s.back() == c ? 'z' : c;
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(logging)
+
+BOOST_AUTO_TEST_CASE(failures_are_logged_against_the_device_and_secrets_never) {
+    SlapdOptions o;
+    o.overlay_directives = {"devicepw-admin " + demo::carol};
+    o.acl = {"access to * by * write"};
+    Dpw d(o);
+    std::vector<std::string> secrets;  // every secret generated or offered in this test
+
+    d.add_device("k3x9");
+    d.add_device("r1");
+    d.add_device("ok7");
+    const std::string old_k = d.gen_secret("k3x9");
+    const std::string k = d.gen_secret("k3x9");  // rotation: old_k is now wrong
+    const std::string r = Dpw::gen_secret_with(*d.slapd.conn_as(demo::carol, demo::carolpw), "r1");
+    const std::string ok = d.gen_secret("ok7");
+    secrets.insert(secrets.end(), {old_k, k, r, ok});
+
+    // successes, in several spellings
+    for (auto &s : {k, upper(k), strip_dashes(k), ok, r}) REQUIRE_RC(d.bind(demo::alice, s), LDAP_SUCCESS);
+    REQUIRE_RC(d.slapd.root()->modify(demo::device_dn("r1"), {mod_replace("devicepwRevoked", {"TRUE"})}),
+               LDAP_SUCCESS);
+    // failures against k3x9: three wrong random parts and the rotated-away secret
+    for (char c : {'a', 'b', 'c'}) {
+        std::string w = wrong_random(k, c);
+        secrets.push_back(w);
+        CHECK_RC(d.bind(demo::alice, w), LDAP_INVALID_CREDENTIALS);
+    }
+    CHECK_RC(d.bind(demo::alice, old_k), LDAP_INVALID_CREDENTIALS);
+    // failures against the revoked r1
+    CHECK_RC(d.bind(demo::alice, r), LDAP_INVALID_CREDENTIALS);
+    CHECK_RC(d.bind(demo::alice, upper(r)), LDAP_INVALID_CREDENTIALS);
+    // still working
+    CHECK_RC(d.bind(demo::alice, k), LDAP_SUCCESS);
+
+    d.slapd.stop();  // everything slapd wrote is in the file now
+    const std::string log = d.slapd.log();
+    BOOST_REQUIRE(!log.empty());
+
+    auto k_lines = lines_with_device(log, "k3x9");
+    BOOST_TEST(!k_lines.empty(), "no log line with device=k3x9");
+    auto k_counts = failure_counts(k_lines);
+    BOOST_TEST(k_counts == (std::vector<long>{1, 2, 3, 4}), "failure counts of k3x9 in the log");
+    for (auto &l : k_lines)
+        if (contains_ci(l, "fail")) BOOST_TEST(contains_ci(l, demo::alice), "line without the mailbox DN: " << l);
+
+    auto r_lines = lines_with_device(log, "r1");
+    auto r_counts = failure_counts(r_lines);
+    BOOST_TEST(r_counts == (std::vector<long>{1, 2}), "failure counts of r1 in the log");
+    bool r_revoked_mentioned = false;
+    for (auto &l : r_lines)
+        if (contains_ci(l, "fail") && contains_ci(l, demo::alice)) r_revoked_mentioned = true;
+    BOOST_TEST(r_revoked_mentioned, "no failure line for r1 with the mailbox DN");
+    // ok7 never failed
+    BOOST_TEST(failure_counts(lines_with_device(log, "ok7")).empty());
+
+    const std::string log_lower = lower(log);
+    for (auto &s : secrets) {
+        const std::string canon = lower(strip_dashes(s));
+        const std::string random = canon.substr(canon.size() - 16);
+        const std::string dashed_random = lower(s.substr(s.size() - 19));
+        for (auto &needle : {lower(s), canon, random, dashed_random}) {
+            BOOST_TEST(log_lower.find(needle) == std::string::npos, "secret material \"" << needle << "\" is in the log");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
