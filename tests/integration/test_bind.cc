@@ -97,6 +97,8 @@ BOOST_AUTO_TEST_CASE(every_failure_is_the_same_49) {
         {"nonexistent DN under ou=mailboxes, plain", nobody_mailbox, "password"},
         {"nonexistent DN", nobody_person, "password"},
         {"nonexistent DN, secret-shaped", nobody_person, good},
+        {"a person's wrong password (stock slapd)", demo::bob, "wrong"},
+        {"a person, secret-shaped", demo::bob, good},
     };
     std::optional<Result> first;
     for (auto &c : cases) {

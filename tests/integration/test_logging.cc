@@ -54,7 +54,11 @@ BOOST_AUTO_TEST_CASE(failures_are_logged_against_the_device_and_secrets_never) {
     const std::string k = d.gen_secret("k3x9");  // rotation: old_k is now wrong
     const std::string r = Dpw::gen_secret_with(*d.slapd.conn_as(demo::carol, demo::carolpw), "r1");
     const std::string ok = d.gen_secret("ok7");
-    secrets.insert(secrets.end(), {old_k, k, r, ok});
+    d.add_device("ex5");
+    const std::string ex = d.gen_secret("ex5");
+    REQUIRE_RC(d.slapd.root()->modify(demo::device_dn("ex5"), {mod_replace("devicepwExpires", {"20200101000000Z"})}),
+               LDAP_SUCCESS);
+    secrets.insert(secrets.end(), {old_k, k, r, ok, ex});
 
     // successes, in several spellings
     for (auto &s : {k, upper(k), strip_dashes(k), ok, r}) REQUIRE_RC(d.bind(demo::alice, s), LDAP_SUCCESS);
@@ -70,6 +74,8 @@ BOOST_AUTO_TEST_CASE(failures_are_logged_against_the_device_and_secrets_never) {
     // failures against the revoked r1
     CHECK_RC(d.bind(demo::alice, r), LDAP_INVALID_CREDENTIALS);
     CHECK_RC(d.bind(demo::alice, upper(r)), LDAP_INVALID_CREDENTIALS);
+    // failure against the expired ex5
+    CHECK_RC(d.bind(demo::alice, ex), LDAP_INVALID_CREDENTIALS);
     // still working
     CHECK_RC(d.bind(demo::alice, k), LDAP_SUCCESS);
 
@@ -91,7 +97,10 @@ BOOST_AUTO_TEST_CASE(failures_are_logged_against_the_device_and_secrets_never) {
     for (auto &l : r_lines)
         if (contains_ci(l, "fail") && contains_ci(l, demo::alice)) r_revoked_mentioned = true;
     BOOST_TEST(r_revoked_mentioned, "no failure line for r1 with the mailbox DN");
-    // ok7 never failed
+    auto ex_counts = failure_counts(lines_with_device(log, "ex5"));
+    BOOST_TEST(ex_counts == (std::vector<long>{1}), "failure counts of ex5 in the log");
+    // ok7 never failed, but its successful bind is logged with its id too
+    BOOST_TEST(!lines_with_device(log, "ok7").empty(), "the successful bind of ok7 is not logged");
     BOOST_TEST(failure_counts(lines_with_device(log, "ok7")).empty());
 
     const std::string log_lower = lower(log);
