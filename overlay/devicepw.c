@@ -419,6 +419,306 @@ devicepw_count_devices( Operation *op, slap_overinst *on, struct berval *mailbox
 	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
 }
 
+/* ---- who may do what with a mailbox's devices ---------------------------------- */
+
+/* The relation of the requesting identity to one mailbox. Administrators manage
+ * every device; a mailbox's users (devicepwUser) read its devices and manage the
+ * ones they own; the mailbox itself (a connection bound with a device password)
+ * may read its devices but never manage them: a stolen device password must not
+ * mint more. */
+typedef enum {
+	DPW_ACTOR_NONE = 0,
+	DPW_ACTOR_MAILBOX,
+	DPW_ACTOR_USER,
+	DPW_ACTOR_ADMIN
+} devicepw_actor;
+
+/* 1 when ndn is one of the normalised values of ad in e. */
+static int
+devicepw_entry_has_dn( Entry *e, AttributeDescription *ad, struct berval *ndn )
+{
+	Attribute *a = attr_find( e->e_attrs, ad );
+	unsigned i;
+	if ( !a || BER_BVISEMPTY( ndn ) ) return 0;
+	for ( i = 0; i < a->a_numvals; i++ ) {
+		if ( dn_match( &a->a_nvals[i], ndn ) ) return 1;
+	}
+	return 0;
+}
+
+/* The requester's relation to the mailbox mailbox_ndn. *exists is set to whether
+ * that entry is a mailbox (NULL allowed). */
+static devicepw_actor
+devicepw_actor_for( Operation *op, slap_overinst *on, devicepw_info *di,
+	struct berval *mailbox_ndn, int *exists )
+{
+	Entry *mb = NULL;
+	devicepw_actor actor = DPW_ACTOR_NONE;
+
+	if ( exists ) *exists = 0;
+	if ( devicepw_is_admin( op, di ) ) {
+		actor = DPW_ACTOR_ADMIN;
+		if ( !exists ) return actor;
+	}
+	if ( devicepw_entry_get( op, on, mailbox_ndn, oc_devicepwMailbox, &mb ) != LDAP_SUCCESS
+			|| !mb ) {
+		return actor;
+	}
+	if ( exists ) *exists = 1;
+	if ( actor == DPW_ACTOR_NONE && !BER_BVISEMPTY( &op->o_ndn ) ) {
+		if ( dn_match( &op->o_ndn, mailbox_ndn ) ) {
+			actor = DPW_ACTOR_MAILBOX;
+		} else if ( devicepw_entry_has_dn( mb, ad_devicepwUser, &op->o_ndn ) ) {
+			actor = DPW_ACTOR_USER;
+		}
+	}
+	devicepw_entry_release( op, on, mb );
+	return actor;
+}
+
+static const char devicepw_text_not_allowed[] = "not allowed to manage this mailbox's devices";
+static const char devicepw_text_not_owner[] =
+	"people manage only the devices they own; ask an administrator for the others";
+
+/* ---- revoking the devices of people who leave a mailbox ------------------------ */
+
+typedef struct devicepw_dn_list {
+	BerVarray dns;		/* device DNs to revoke, ch_malloc'd */
+} devicepw_dn_list;
+
+static int
+devicepw_collect_cb( Operation *op, SlapReply *rs )
+{
+	if ( rs->sr_type == REP_SEARCH && rs->sr_entry &&
+			!devicepw_attr_is_true( rs->sr_entry, ad_devicepwRevoked ) ) {
+		devicepw_dn_list *l = op->o_callback->sc_private;
+		value_add_one( &l->dns, &rs->sr_entry->e_nname );
+	}
+	return 0;
+}
+
+/* Internal search on the backend itself, as the rootdn, for devicepwDevice entries
+ * owned by owner_ndn under base (one level under a mailbox, or the whole subtree). */
+static int
+devicepw_find_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
+	struct berval *owner_ndn, devicepw_dn_list *out )
+{
+	Operation op2 = *op;
+	SlapReply rs2 = { REP_RESULT };
+	slap_callback cb = { NULL, devicepw_collect_cb, NULL, NULL };
+	BackendInfo *bi = op->o_bd->bd_info;
+	AttributeAssertion ava_oc = ATTRIBUTEASSERTION_INIT, ava_owner = ATTRIBUTEASSERTION_INIT;
+	Filter fand = { 0 }, foc = { 0 }, fowner = { 0 };
+	AttributeName attrs[2];
+	char fstr[] = "(&(objectClass=devicepwDevice)(devicepwOwner=*))";
+	int rc;
+
+	ava_oc.aa_desc = slap_schema.si_ad_objectClass;
+	ava_oc.aa_value = oc_devicepwDevice->soc_cname;
+	foc.f_choice = LDAP_FILTER_EQUALITY;
+	foc.f_ava = &ava_oc;
+	ava_owner.aa_desc = ad_devicepwOwner;
+	ava_owner.aa_value = *owner_ndn;
+	fowner.f_choice = LDAP_FILTER_EQUALITY;
+	fowner.f_ava = &ava_owner;
+	foc.f_next = &fowner;
+	fand.f_choice = LDAP_FILTER_AND;
+	fand.f_and = &foc;
+
+	memset( attrs, 0, sizeof(attrs) );
+	attrs[0].an_desc = ad_devicepwRevoked;
+	attrs[0].an_name = ad_devicepwRevoked->ad_cname;
+
+	cb.sc_private = out;
+	op2.o_tag = LDAP_REQ_SEARCH;
+	op2.o_req_dn = *base;
+	op2.o_req_ndn = *base;
+	op2.o_callback = &cb;
+	op2.o_dn = op->o_bd->be_rootdn;
+	op2.o_ndn = op->o_bd->be_rootndn;
+	op2.o_ctrls = NULL;
+	op2.o_managedsait = SLAP_CONTROL_CRITICAL;
+	op2.ors_scope = scope;
+	op2.ors_deref = LDAP_DEREF_NEVER;
+	op2.ors_slimit = SLAP_NO_LIMIT;
+	op2.ors_tlimit = SLAP_NO_LIMIT;
+	op2.ors_limit = NULL;
+	op2.ors_attrsonly = 0;
+	op2.ors_attrs = attrs;
+	op2.ors_filter = &fand;
+	ber_str2bv( fstr, sizeof(fstr) - 1, 0, &op2.ors_filterstr );
+	op2.o_bd->bd_info = on->on_info->oi_orig;
+	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+}
+
+/* Revoke (devicepwRevoked: TRUE, through the whole overlay stack so that it
+ * replicates) every unrevoked device owned by owner_ndn under base. */
+static void
+devicepw_revoke_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
+	struct berval *owner_ndn, const char *why )
+{
+	devicepw_dn_list l = { NULL };
+	int i;
+
+	if ( devicepw_find_owned( op, on, base, scope, owner_ndn, &l ) != LDAP_SUCCESS ) {
+		Debug( LDAP_DEBUG_ANY, "%s devicepw: could not find the devices of \"%s\" under \"%s\"\n",
+			op->o_log_prefix, owner_ndn->bv_val, base->bv_val );
+	}
+	for ( i = 0; l.dns && !BER_BVISNULL( &l.dns[i] ); i++ ) {
+		Modifications *m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
+		int rc = devicepw_internal_modify( op, on, &l.dns[i], &l.dns[i], m, NULL );
+		slap_mods_free( m, 1 );
+		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" owner=\"%s\" reason=%s "
+			"by=\"%s\" rc=%d\n", op->o_log_prefix, l.dns[i].bv_val, owner_ndn->bv_val, why,
+			op->o_dn.bv_val, rc );
+	}
+	ber_bvarray_free( l.dns );
+}
+
+/* State carried from a modify or delete to its result. */
+typedef struct devicepw_post {
+	slap_overinst *on;
+	struct berval target;	/* normalised DN of the modified/deleted entry */
+	BerVarray removed;	/* people removed from the mailbox (modify) */
+} devicepw_post;
+
+static int
+devicepw_post_cleanup( Operation *op, SlapReply *rs )
+{
+	slap_callback *sc = op->o_callback;
+	devicepw_post *p = sc->sc_private;
+
+	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
+		op->o_callback = sc->sc_next;
+		ber_bvarray_free( p->removed );
+		ch_free( p->target.bv_val );
+		op->o_tmpfree( sc, op->o_tmpmemctx );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a successful modify that removed people from a mailbox: revoke the devices
+ * they own on that mailbox (and nothing else). */
+static int
+devicepw_modify_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	int i;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	for ( i = 0; p->removed && !BER_BVISNULL( &p->removed[i] ); i++ ) {
+		devicepw_revoke_owned( op, p->on, &p->target, LDAP_SCOPE_ONELEVEL,
+			&p->removed[i], "user-removed" );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a successful delete of a person: take them off every mailbox (which revokes
+ * their devices there through the modify path) and revoke every device they own. */
+typedef struct devicepw_mailboxes {
+	BerVarray dns;
+} devicepw_mailboxes;
+
+static int
+devicepw_mailbox_cb( Operation *op, SlapReply *rs )
+{
+	if ( rs->sr_type == REP_SEARCH && rs->sr_entry ) {
+		devicepw_mailboxes *m = op->o_callback->sc_private;
+		value_add_one( &m->dns, &rs->sr_entry->e_nname );
+	}
+	return 0;
+}
+
+static int
+devicepw_delete_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	slap_overinst *on = p->on;
+	Operation op2;
+	SlapReply rs2 = { REP_RESULT };
+	devicepw_mailboxes mbs = { NULL };
+	slap_callback cb = { NULL, devicepw_mailbox_cb, NULL, NULL };
+	BackendInfo *bi;
+	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
+	Filter f = { 0 };
+	char fstr[] = "(devicepwUser=*)";
+	int i;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+
+	op2 = *op;
+	bi = op->o_bd->bd_info;
+	ava.aa_desc = ad_devicepwUser;
+	ava.aa_value = p->target;
+	f.f_choice = LDAP_FILTER_EQUALITY;
+	f.f_ava = &ava;
+	cb.sc_private = &mbs;
+	op2.o_tag = LDAP_REQ_SEARCH;
+	op2.o_req_dn = op->o_bd->be_nsuffix[0];
+	op2.o_req_ndn = op->o_bd->be_nsuffix[0];
+	op2.o_callback = &cb;
+	op2.o_dn = op->o_bd->be_rootdn;
+	op2.o_ndn = op->o_bd->be_rootndn;
+	op2.o_ctrls = NULL;
+	op2.o_managedsait = SLAP_CONTROL_CRITICAL;
+	op2.ors_scope = LDAP_SCOPE_SUBTREE;
+	op2.ors_deref = LDAP_DEREF_NEVER;
+	op2.ors_slimit = SLAP_NO_LIMIT;
+	op2.ors_tlimit = SLAP_NO_LIMIT;
+	op2.ors_limit = NULL;
+	op2.ors_attrsonly = 1;
+	op2.ors_attrs = slap_anlist_no_attrs;
+	op2.ors_filter = &f;
+	ber_str2bv( fstr, sizeof(fstr) - 1, 0, &op2.ors_filterstr );
+	op2.o_bd->bd_info = on->on_info->oi_orig;
+	on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+
+	for ( i = 0; mbs.dns && !BER_BVISNULL( &mbs.dns[i] ); i++ ) {
+		Modifications *m = ch_calloc( 1, sizeof(Modifications) );
+		int rc;
+		m->sml_op = LDAP_MOD_DELETE;
+		m->sml_flags = SLAP_MOD_INTERNAL;
+		m->sml_desc = ad_devicepwUser;
+		m->sml_type = ad_devicepwUser->ad_cname;
+		m->sml_numvals = 1;
+		m->sml_values = ch_calloc( 2, sizeof(struct berval) );
+		m->sml_nvalues = ch_calloc( 2, sizeof(struct berval) );
+		ber_dupbv( &m->sml_values[0], &p->target );
+		ber_dupbv( &m->sml_nvalues[0], &p->target );
+		rc = devicepw_internal_modify( op, on, &mbs.dns[i], &mbs.dns[i], m, NULL );
+		slap_mods_free( m, 1 );
+		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" removed=\"%s\" "
+			"reason=person-deleted by=\"%s\" rc=%d\n", op->o_log_prefix, mbs.dns[i].bv_val,
+			p->target.bv_val, op->o_dn.bv_val, rc );
+	}
+	ber_bvarray_free( mbs.dns );
+	/* Devices they own anywhere else (an administrator may have named them owner). */
+	devicepw_revoke_owned( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE,
+		&p->target, "owner-deleted" );
+	return SLAP_CB_CONTINUE;
+}
+
+static void
+devicepw_push_post( Operation *op, slap_overinst *on, slap_response *response,
+	BerVarray removed )
+{
+	slap_callback *sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_post),
+		op->o_tmpmemctx );
+	devicepw_post *p = (devicepw_post *)( sc + 1 );
+	p->on = on;
+	ber_dupbv( &p->target, &op->o_req_ndn );
+	p->removed = removed;
+	sc->sc_response = response;
+	sc->sc_cleanup = devicepw_post_cleanup;
+	sc->sc_private = p;
+	sc->sc_next = op->o_callback;
+	op->o_callback = sc;
+}
+
 /* ---- bind --------------------------------------------------------------------- */
 
 /* When the password does not name a device: a mailbox's own userPassword binds
@@ -580,9 +880,11 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
 	struct berval id = BER_BVNULL, oldpw = BER_BVNULL, newpw = BER_BVNULL;
-	struct berval devid;
+	struct berval devid, mailbox;
 	const char *text = NULL;
 	char secret[DPW_DISPLAY_MAX];
+	devicepw_actor actor;
+	int owned;
 	char stored[DPW_STORED_MAX];
 	Entry *e = NULL;
 	Modifications *m;
@@ -600,13 +902,16 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 		return SLAP_CB_CONTINUE;	/* not a device: stock Password Modify */
 	}
 	revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
+	owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
 	devicepw_entry_release( op, on, e );
 
-	if ( !devicepw_is_admin( op, di ) ) {
+	dnParent( &op->o_req_ndn, &mailbox );
+	actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
+	if ( actor != DPW_ACTOR_ADMIN && !( actor == DPW_ACTOR_USER && owned ) ) {
 		Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=refused\n",
 			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
 		return devicepw_passmod_result( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"not allowed to manage this mailbox's devices" );
+			actor == DPW_ACTOR_USER ? devicepw_text_not_owner : devicepw_text_not_allowed );
 	}
 	/* passwd_extop has already replaced a missing new password by one of its own;
 	 * only the request itself says whether the client supplied one. */
@@ -718,11 +1023,12 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
-	Entry *e = op->ora_e, *parent = NULL;
+	Entry *e = op->ora_e;
 	Attribute *a;
 	struct berval pndn, devid;
 	const char *text = NULL;
-	int rc, count = 0;
+	int rc, count = 0, is_mailbox = 0;
+	devicepw_actor actor;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
 
@@ -735,9 +1041,11 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 		return SLAP_CB_CONTINUE;
 	}
 
-	if ( !devicepw_is_admin( op, di ) ) {
+	dnParent( &op->o_req_ndn, &pndn );
+	actor = devicepw_actor_for( op, on, di, &pndn, &is_mailbox );
+	if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
 		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"not allowed to manage this mailbox's devices", "ADD" );
+			devicepw_text_not_allowed, "ADD" );
 	}
 	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ||
 			( a = attr_find( e->e_attrs, ad_devicepwId ) ) == NULL || a->a_numvals != 1 ||
@@ -750,14 +1058,11 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 		rc = devicepw_check_values( op, a->a_desc, a->a_vals, &text );
 		if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "ADD" );
 	}
-	dnParent( &op->o_req_ndn, &pndn );
-	if ( devicepw_entry_get( op, on, &pndn, oc_devicepwMailbox, &parent ) != LDAP_SUCCESS
-			|| !parent ) {
+	if ( !is_mailbox ) {
 		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
 			"a device must be added directly under a mailbox entry "
 			"(objectClass devicepwMailbox)", "ADD" );
 	}
-	devicepw_entry_release( op, on, parent );
 	rc = devicepw_count_devices( op, on, &pndn, &count );
 	if ( rc != LDAP_SUCCESS ) {
 		return devicepw_refuse( op, rs, LDAP_OTHER, "could not count the mailbox's devices", "ADD" );
@@ -768,8 +1073,12 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 			"revoked devices included): delete a revoked device first", "ADD" );
 	}
 
-	/* Server-maintained values the client did not send. */
-	if ( !attr_find( e->e_attrs, ad_devicepwOwner ) && !BER_BVISEMPTY( &op->o_ndn ) &&
+	/* The owner: a person adding a device owns it, whatever they sent; an
+	 * administrator may name any owner and owns it by default. */
+	if ( actor == DPW_ACTOR_USER ) {
+		attr_delete( &e->e_attrs, ad_devicepwOwner );
+		attr_merge_one( e, ad_devicepwOwner, &op->o_dn, &op->o_ndn );
+	} else if ( !attr_find( e->e_attrs, ad_devicepwOwner ) && !BER_BVISEMPTY( &op->o_ndn ) &&
 			!be_isroot( op ) ) {
 		attr_merge_one( e, ad_devicepwOwner, &op->o_dn, &op->o_ndn );
 	}
@@ -781,8 +1090,9 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 		ber_str2bv( now, 15, 0, &bv );
 		attr_merge_one( e, ad_devicepwRevokedAt, &bv, &bv );
 	}
-	Debug( LDAP_DEBUG_STATS, "%s devicepw ADD device=\"%s\" by=\"%s\"\n",
-		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw ADD device=\"%s\" by=\"%s\" as=%s\n",
+		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val,
+		actor == DPW_ACTOR_USER ? "user" : "admin" );
 	return SLAP_CB_CONTINUE;
 }
 
@@ -808,6 +1118,89 @@ devicepw_mod_drops_mailbox( Modifications *ml )
 	return 0;
 }
 
+/* The people a sequence of devicepwUser modifications removes from a mailbox whose
+ * users are now `current` (normalised). Returns a ch_malloc'd array, or NULL. */
+static BerVarray
+devicepw_users_removed( Modifications *modlist, Attribute *current, BerVarray *added )
+{
+	BerVarray now = NULL, removed = NULL;
+	Modifications *ml;
+	unsigned i;
+	int j, k;
+
+	if ( current ) {
+		for ( i = 0; i < current->a_numvals; i++ ) value_add_one( &now, &current->a_nvals[i] );
+	}
+	for ( ml = modlist; ml; ml = ml->sml_next ) {
+		BerVarray v;
+		if ( ml->sml_desc != ad_devicepwUser ) continue;
+		v = ml->sml_nvalues ? ml->sml_nvalues : ml->sml_values;
+		switch ( ml->sml_op & LDAP_MOD_OP ) {
+		case LDAP_MOD_REPLACE:
+			ber_bvarray_free( now );
+			now = NULL;
+			/* fallthrough */
+		case LDAP_MOD_ADD:
+		case SLAP_MOD_SOFTADD:
+			for ( j = 0; v && !BER_BVISNULL( &v[j] ); j++ ) value_add_one( &now, &v[j] );
+			break;
+		case LDAP_MOD_DELETE:
+		case SLAP_MOD_SOFTDEL:
+			if ( !v ) {
+				ber_bvarray_free( now );
+				now = NULL;
+				break;
+			}
+			for ( j = 0; v && !BER_BVISNULL( &v[j] ); j++ ) {
+				for ( k = 0; now && !BER_BVISNULL( &now[k] ); k++ ) {
+					if ( dn_match( &now[k], &v[j] ) ) {
+						ch_free( now[k].bv_val );
+						for ( ; !BER_BVISNULL( &now[k] ); k++ ) now[k] = now[k + 1];
+						break;
+					}
+				}
+			}
+			break;
+		}
+	}
+	/* removed = current - now; added = now - current */
+	if ( current ) {
+		for ( i = 0; i < current->a_numvals; i++ ) {
+			int kept = 0;
+			for ( k = 0; now && !BER_BVISNULL( &now[k] ); k++ ) {
+				if ( dn_match( &now[k], &current->a_nvals[i] ) ) { kept = 1; break; }
+			}
+			if ( !kept ) value_add_one( &removed, &current->a_nvals[i] );
+		}
+	}
+	if ( added ) {
+		*added = NULL;
+		for ( k = 0; now && !BER_BVISNULL( &now[k] ); k++ ) {
+			int was = 0;
+			for ( i = 0; current && i < current->a_numvals; i++ ) {
+				if ( dn_match( &now[k], &current->a_nvals[i] ) ) { was = 1; break; }
+			}
+			if ( !was ) value_add_one( added, &now[k] );
+		}
+	}
+	ber_bvarray_free( now );
+	return removed;
+}
+
+/* Log a list of DNs as "a; b; c" (bounded). */
+static void
+devicepw_join( BerVarray dns, char *buf, size_t len )
+{
+	size_t used = 0;
+	int i;
+	buf[0] = '\0';
+	for ( i = 0; dns && !BER_BVISNULL( &dns[i] ) && used + 1 < len; i++ ) {
+		int n = snprintf( buf + used, len - used, "%s%s", i ? "; " : "", dns[i].bv_val );
+		if ( n < 0 ) break;
+		used += (size_t)n;
+	}
+}
+
 static int
 devicepw_op_modify( Operation *op, SlapReply *rs )
 {
@@ -816,38 +1209,34 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	Modifications *ml, **tail;
 	Entry *e = NULL;
 	const char *text = NULL;
-	int rc, admin, is_device = 0, is_mailbox = 0, revoked = 0;
+	int rc, is_device = 0, is_mailbox = 0, revoked = 0, owned = 0;
 	int touches_revoked = 0, drops_mailbox = 0, sets_revoked_at = 0, revoking = 0;
-	int touches_ours = 0;
+	int touches_users = 0, touches_owner = 0, touches_other = 0;
+	BerVarray removed = NULL, added = NULL;
+	devicepw_actor actor;
+	struct berval mailbox;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
 
 	for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
 		AttributeDescription *ad = ml->sml_desc;
 		if ( ad == ad_devicepwRevoked ) touches_revoked = 1;
-		if ( ad == ad_devicepwRevokedAt ) sets_revoked_at = 1;
+		else if ( ad == ad_devicepwRevokedAt ) sets_revoked_at = 1;
+		else if ( ad == ad_devicepwUser ) touches_users = 1;
+		else if ( ad == ad_devicepwOwner ) touches_owner = 1;
+		else if ( ad != ad_devicepwLabel && ad != ad_devicepwExpires &&
+				ad != slap_schema.si_ad_description &&
+				!( ml->sml_flags & SLAP_MOD_INTERNAL ) ) {
+			touches_other = 1;
+		}
 		if ( devicepw_mod_drops_mailbox( ml ) ) drops_mailbox = 1;
-		if ( ad == ad_devicepwId || ad == ad_devicepwLabel || ad == ad_devicepwOwner ||
-				ad == ad_devicepwSecret || ad == ad_devicepwRevoked ||
-				ad == ad_devicepwRevokedAt || ad == ad_devicepwExpires ||
-				ad == ad_devicepwLastUsed || ad == ad_devicepwUser ||
-				ad == slap_schema.si_ad_objectClass ) {
-			touches_ours = 1;
-		}
-		if ( ( ml->sml_op & LDAP_MOD_OP ) != LDAP_MOD_DELETE || ml->sml_values ) {
-			rc = devicepw_check_values( op, ad, ml->sml_values, &text );
-			if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
-		} else if ( ad == ad_devicepwSecret || ad == ad_devicepwLastUsed ||
-				ad == ad_devicepwRevokedAt ) {
-			rc = devicepw_check_values( op, ad, NULL, &text );
-			if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
-		}
+		rc = devicepw_check_values( op, ad, ml->sml_values, &text );
+		if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
 	}
-	admin = devicepw_is_admin( op, di );
-	/* The overlay's own writes (rootdn, secret or last-used) need nothing more. */
-	if ( admin && !touches_revoked && !drops_mailbox ) return SLAP_CB_CONTINUE;
-	if ( !admin && !touches_ours ) {
-		/* Still a device? A non-administrator may not modify devices at all. */
+
+	/* The overlay's own writes and the rootdn's restores need nothing more. */
+	if ( devicepw_is_privileged( op ) && !touches_revoked && !drops_mailbox && !touches_users ) {
+		return SLAP_CB_CONTINUE;
 	}
 
 	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) != LDAP_SUCCESS || !e ) {
@@ -856,24 +1245,44 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
 	is_mailbox = is_entry_objectclass( e, oc_devicepwMailbox, 0 );
 	revoked = is_device && devicepw_attr_is_true( e, ad_devicepwRevoked );
+	owned = is_device && devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
+	if ( is_mailbox && touches_users ) {
+		removed = devicepw_users_removed( op->orm_modlist,
+			attr_find( e->e_attrs, ad_devicepwUser ), &added );
+	}
 	devicepw_entry_release( op, on, e );
 
-	if ( is_device && !admin ) {
-		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"not allowed to manage this mailbox's devices", "MODIFY" );
-	}
-	if ( !is_device && !admin ) {
-		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
-			if ( ml->sml_desc == ad_devicepwUser ) {
+	if ( is_device ) {
+		dnParent( &op->o_req_ndn, &mailbox );
+		actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
+		if ( actor == DPW_ACTOR_USER ) {
+			/* People change the label, expiry and revocation of their own devices. */
+			if ( !owned ) {
 				return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-					"not allowed to change this mailbox's users", "MODIFY" );
+					devicepw_text_not_owner, "MODIFY" );
 			}
+			if ( touches_owner || touches_other || touches_users ) {
+				return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+					"people may change only devicepwLabel, devicepwExpires and "
+					"devicepwRevoked of their own devices", "MODIFY" );
+			}
+		} else if ( actor != DPW_ACTOR_ADMIN ) {
+			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+				devicepw_text_not_allowed, "MODIFY" );
 		}
+	} else if ( touches_users && !devicepw_is_admin( op, di ) ) {
+		ber_bvarray_free( removed );
+		ber_bvarray_free( added );
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"only administrators change the users of a mailbox", "MODIFY" );
 	}
+
 	if ( is_mailbox && drops_mailbox ) {
 		int count = 0;
 		rc = devicepw_count_devices( op, on, &op->o_req_ndn, &count );
 		if ( rc != LDAP_SUCCESS || count > 0 ) {
+			ber_bvarray_free( removed );
+			ber_bvarray_free( added );
 			return devicepw_refuse( op, rs, LDAP_NOT_ALLOWED_ON_NONLEAF,
 				"this mailbox still has devices: delete them before removing "
 				"objectClass devicepwMailbox", "MODIFY" );
@@ -882,22 +1291,18 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	if ( is_device && touches_revoked ) {
 		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
 			int op_kind = ml->sml_op & LDAP_MOD_OP;
-			int sets_true;
-			if ( ml->sml_desc != ad_devicepwRevoked ) continue;
-			{
 			/* booleanMatch has no normaliser: values may have no nvalues. */
 			BerVarray v = ml->sml_nvalues ? ml->sml_nvalues : ml->sml_values;
+			int sets_true;
+			if ( ml->sml_desc != ad_devicepwRevoked ) continue;
 			sets_true = ( op_kind == LDAP_MOD_ADD || op_kind == LDAP_MOD_REPLACE ) &&
 				v && !BER_BVISNULL( &v[0] ) && bvmatch( &v[0], &bv_true );
-			if ( !sets_true && ( revoked || op_kind == LDAP_MOD_DELETE ) ) {
-				if ( revoked ) {
-					return devicepw_refuse( op, rs, LDAP_CONSTRAINT_VIOLATION,
-						"revocation is final: a revoked device never authenticates again; "
-						"add a new device instead", "MODIFY" );
-				}
+			if ( !sets_true && revoked ) {
+				return devicepw_refuse( op, rs, LDAP_CONSTRAINT_VIOLATION,
+					"revocation is final: a revoked device never authenticates again; "
+					"add a new device instead", "MODIFY" );
 			}
 			if ( sets_true && !revoked ) revoking = 1;
-			}
 		}
 	}
 	if ( revoking && !sets_revoked_at ) {
@@ -910,6 +1315,18 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	if ( revoking ) {
 		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" by=\"%s\"\n",
 			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	}
+	if ( removed || added ) {
+		char rbuf[512], abuf[512];
+		devicepw_join( removed, rbuf, sizeof(rbuf) );
+		devicepw_join( added, abuf, sizeof(abuf) );
+		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" added=\"%s\" removed=\"%s\" "
+			"by=\"%s\"\n", op->o_log_prefix, op->o_req_dn.bv_val, abuf, rbuf, op->o_dn.bv_val );
+		ber_bvarray_free( added );
+	}
+	if ( removed ) {
+		/* Their devices on this mailbox are revoked once the modify has succeeded. */
+		devicepw_push_post( op, on, devicepw_modify_result, removed );
 	}
 	return SLAP_CB_CONTINUE;
 }
@@ -933,30 +1350,38 @@ devicepw_op_modrdn( Operation *op, SlapReply *rs )
 	return SLAP_CB_CONTINUE;
 }
 
+/* Deleting a device is for administrators (people revoke theirs: the record stays).
+ * Deleting any other entry, once it succeeds, takes that DN off every mailbox's
+ * users and revokes the devices it owned. */
 static int
 devicepw_op_delete( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
 	Entry *e = NULL;
+	int is_device = 0, exists = 0;
 
-	if ( BER_BVISNULL( &devicepw_rdn_prefix ) || devicepw_is_admin( op, di ) ) {
-		if ( !BER_BVISNULL( &devicepw_rdn_prefix ) ) {
-			Debug( LDAP_DEBUG_TRACE, "%s devicepw DELETE dn=\"%s\"\n",
-				op->o_log_prefix, op->o_req_dn.bv_val );
+	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) == LDAP_SUCCESS && e ) {
+		exists = 1;
+		is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
+		devicepw_entry_release( op, on, e );
+	}
+	if ( is_device ) {
+		if ( !devicepw_is_admin( op, di ) ) {
+			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+				"only administrators delete devices; revoke it instead "
+				"(devicepwRevoked: TRUE)", "DELETE" );
 		}
+		Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" by=\"%s\"\n",
+			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
 		return SLAP_CB_CONTINUE;
 	}
-	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) == LDAP_SUCCESS
-			&& e ) {
-		devicepw_entry_release( op, on, e );
-		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"not allowed to manage this mailbox's devices", "DELETE" );
-	}
+	if ( exists ) devicepw_push_post( op, on, devicepw_delete_result, NULL );
 	return SLAP_CB_CONTINUE;
 }
 
-/* ---- search and compare: devicepwSecret is never readable, whatever the ACLs -- */
+/* ---- search and compare: devices are the business of their mailbox's people ---- */
 
 /* The rootdn, replication and the configured secret readers may see stored hashes. */
 static int
@@ -1003,15 +1428,117 @@ devicepw_filter_hide_secret( Filter *f )
 	}
 }
 
+/* Whether the requester may read the mailbox at mailbox_ndn and its devices:
+ * administrators, its users, and the mailbox itself. */
+static int
+devicepw_may_read_mailbox( Operation *op, slap_overinst *on, devicepw_info *di,
+	struct berval *mailbox_ndn )
+{
+	devicepw_actor a = devicepw_actor_for( op, on, di, mailbox_ndn, NULL );
+	return a != DPW_ACTOR_NONE;
+}
+
+/* A direct read of a device (or of anything under a devicepwId RDN) or of a
+ * mailbox entry by someone who is not one of its people: 50, decided from the
+ * mailbox alone, so that the answer says nothing about which devices exist.
+ * Returns LDAP_SUCCESS when the read may go on. */
+static int
+devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di )
+{
+	struct berval id, mailbox;
+	Entry *e = NULL;
+	int is_mailbox = 0;
+
+	if ( devicepw_ndn_device_id( &op->o_req_ndn, &id ) ||
+			( op->o_req_ndn.bv_len > devicepw_rdn_prefix.bv_len &&
+			  strncasecmp( op->o_req_ndn.bv_val, devicepw_rdn_prefix.bv_val,
+				devicepw_rdn_prefix.bv_len ) == 0 ) ) {
+		dnParent( &op->o_req_ndn, &mailbox );
+		return devicepw_may_read_mailbox( op, on, di, &mailbox )
+			? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
+	}
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwMailbox, &e ) == LDAP_SUCCESS
+			&& e ) {
+		is_mailbox = 1;
+		devicepw_entry_release( op, on, e );
+	}
+	if ( is_mailbox && !devicepw_may_read_mailbox( op, on, di, &op->o_req_ndn ) ) {
+		return LDAP_INSUFFICIENT_ACCESS;
+	}
+	return LDAP_SUCCESS;
+}
+
+/* Per-search state: the last mailbox whose devices were checked, and the answer. */
+typedef struct devicepw_search_state {
+	slap_overinst *on;
+	struct berval mailbox;	/* normalised, in op->o_tmpmemctx */
+	int may_read;
+} devicepw_search_state;
+
+/* Drops device entries of mailboxes the requester is not one of the people of
+ * (broad searches from above the mailboxes, e.g. an address book lookup). */
+static int
+devicepw_search_response( Operation *op, SlapReply *rs )
+{
+	devicepw_search_state *st = op->o_callback->sc_private;
+	struct berval parent;
+
+	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry ||
+			!is_entry_objectclass( rs->sr_entry, oc_devicepwDevice, 0 ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	dnParent( &rs->sr_entry->e_nname, &parent );
+	if ( BER_BVISNULL( &st->mailbox ) || !dn_match( &st->mailbox, &parent ) ) {
+		BackendInfo *bi = op->o_bd->bd_info;
+		op->o_bd->bd_info = (BackendInfo *)st->on;
+		if ( !BER_BVISNULL( &st->mailbox ) ) op->o_tmpfree( st->mailbox.bv_val, op->o_tmpmemctx );
+		ber_dupbv_x( &st->mailbox, &parent, op->o_tmpmemctx );
+		st->may_read = devicepw_may_read_mailbox( op, st->on, st->on->on_bi.bi_private, &parent );
+		op->o_bd->bd_info = bi;
+	}
+	return st->may_read ? SLAP_CB_CONTINUE : 0;	/* 0: not sent */
+}
+
+static int
+devicepw_search_cleanup( Operation *op, SlapReply *rs )
+{
+	slap_callback *sc = op->o_callback;
+	devicepw_search_state *st = sc->sc_private;
+	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
+		op->o_callback = sc->sc_next;
+		if ( !BER_BVISNULL( &st->mailbox ) ) op->o_tmpfree( st->mailbox.bv_val, op->o_tmpmemctx );
+		op->o_tmpfree( sc, op->o_tmpmemctx );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
 static int
 devicepw_op_search( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
+	slap_callback *sc;
+	devicepw_search_state *st;
+	int rc;
 
-	if ( ad_devicepwSecret && op->ors_filter && !devicepw_may_read_secret( op, di ) ) {
-		devicepw_filter_hide_secret( op->ors_filter );
+	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
+	if ( op->ors_filter ) devicepw_filter_hide_secret( op->ors_filter );
+	if ( devicepw_is_admin( op, di ) ) return SLAP_CB_CONTINUE;
+
+	rc = devicepw_check_direct_read( op, on, di );
+	if ( rc != LDAP_SUCCESS ) {
+		return devicepw_refuse( op, rs, rc,
+			"only the people of a mailbox may read it and its devices", "SEARCH" );
 	}
+	sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_search_state),
+		op->o_tmpmemctx );
+	st = (devicepw_search_state *)( sc + 1 );
+	st->on = on;
+	sc->sc_response = devicepw_search_response;
+	sc->sc_cleanup = devicepw_search_cleanup;
+	sc->sc_private = st;
+	sc->sc_next = op->o_callback;
+	op->o_callback = sc;
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1021,10 +1548,15 @@ devicepw_op_compare( Operation *op, SlapReply *rs )
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
 
-	if ( ad_devicepwSecret && op->orc_ava && op->orc_ava->aa_desc == ad_devicepwSecret &&
-			!devicepw_may_read_secret( op, di ) ) {
-		send_ldap_error( op, rs, LDAP_INSUFFICIENT_ACCESS, NULL );
-		return rs->sr_err;
+	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
+	if ( op->orc_ava && op->orc_ava->aa_desc == ad_devicepwSecret ) {
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"devicepwSecret cannot be compared", "COMPARE" );
+	}
+	if ( !devicepw_is_admin( op, di ) &&
+			devicepw_check_direct_read( op, on, di ) != LDAP_SUCCESS ) {
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"only the people of a mailbox may read it and its devices", "COMPARE" );
 	}
 	return SLAP_CB_CONTINUE;
 }
@@ -1044,6 +1576,51 @@ devicepw_response( Operation *op, SlapReply *rs )
 	}
 	rs_entry2modifiable( op, rs, on );
 	attr_delete( &rs->sr_entry->e_attrs, ad_devicepwSecret );
+	return SLAP_CB_CONTINUE;
+}
+
+/* ---- proxied authorization: a mailbox's people may act as the mailbox ----------- */
+
+/* slapd checks a Proxied Authorization control (RFC 4370) against the target's
+ * authzFrom under `authz-policy from`; when the mailbox has no authzFrom of its
+ * own, slapd asks the overlays for it as an operational attribute. devicepw
+ * answers with one "dn:<person>" per devicepwUser, so that the mailbox's people
+ * may act as the mailbox and nobody else may. Only when authzFrom is asked for by
+ * name: never in "+" results, so replication never copies it. */
+static int
+devicepw_operational( Operation *op, SlapReply *rs )
+{
+	AttributeName *an;
+	Attribute *users, *a, **ap;
+	unsigned i;
+
+	if ( !rs->sr_entry || !rs->sr_attrs || !oc_devicepwMailbox ||
+			!is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	for ( an = rs->sr_attrs; !BER_BVISNULL( &an->an_name ); an++ ) {
+		if ( an->an_desc == slap_schema.si_ad_saslAuthzFrom ) break;
+	}
+	if ( BER_BVISNULL( &an->an_name ) ||
+			attr_find( rs->sr_entry->e_attrs, slap_schema.si_ad_saslAuthzFrom ) ||
+			( users = attr_find( rs->sr_entry->e_attrs, ad_devicepwUser ) ) == NULL ) {
+		return SLAP_CB_CONTINUE;
+	}
+	for ( ap = &rs->sr_operational_attrs; *ap; ap = &(*ap)->a_next ) {
+		if ( (*ap)->a_desc == slap_schema.si_ad_saslAuthzFrom ) return SLAP_CB_CONTINUE;
+	}
+	a = attr_alloc( slap_schema.si_ad_saslAuthzFrom );
+	for ( i = 0; i < users->a_numvals; i++ ) {
+		struct berval v;
+		v.bv_len = STRLENOF( "dn:" ) + users->a_nvals[i].bv_len;
+		v.bv_val = ch_malloc( v.bv_len + 1 );
+		memcpy( v.bv_val, "dn:", STRLENOF( "dn:" ) );
+		memcpy( v.bv_val + STRLENOF( "dn:" ), users->a_nvals[i].bv_val,
+			users->a_nvals[i].bv_len + 1 );
+		attr_valadd( a, &v, &v, 1 );
+		ch_free( v.bv_val );
+	}
+	*ap = a;
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1301,6 +1878,7 @@ devicepw_initialize( void )
 	devicepw.on_bi.bi_op_search = devicepw_op_search;
 	devicepw.on_bi.bi_op_compare = devicepw_op_compare;
 	devicepw.on_response = devicepw_response;
+	devicepw.on_bi.bi_operational = devicepw_operational;
 
 	devicepw.on_bi.bi_cf_ocs = devicepw_ocs;
 	rc = config_register_schema( devicepw_cfg, devicepw_ocs );
