@@ -46,21 +46,32 @@ BOOST_AUTO_TEST_CASE(mailbox_users_manage_their_mailbox_devices) {
     REQUIRE_RC(d.slapd.root()->modify(demo::alice, {mod_add("devicepwUser", {demo::bob})}), LDAP_SUCCESS);
     d.add_device("m2", "Mac", demo::frank);
     auto bob = d.slapd.conn_as(demo::bob, demo::bobpw);
-    // alice's user manages alice's devices ...
-    CHECK_RC(bob->add(demo::device_dn("p8w2"), device_attrs("p8w2")), LDAP_SUCCESS);
-    d.add_device("k3x9");
-    PasswdResult p = bob->passwd(demo::device_dn("k3x9"));
-    BOOST_TEST(p.res.rc == LDAP_SUCCESS, "rc " << p.res.rc << " " << p.res.diag);
-    if (p.genpasswd) {
-        BOOST_TEST(is_device_secret(*p.genpasswd, "k3x9"));
-        CHECK_RC(d.bind(demo::alice, *p.genpasswd), LDAP_SUCCESS);
-    }
-    CHECK_RC(bob->modify(demo::device_dn("k3x9"), {mod_replace("devicepwRevoked", {"TRUE"})}), LDAP_SUCCESS);
-    CHECK_RC(bob->del(demo::device_dn("k3x9")), LDAP_SUCCESS);
-    // ... and nothing of frank's
+    // alice's user creates a device of alice's; it is his (devicepwOwner defaults to the creator) ...
+    REQUIRE_RC(bob->add(demo::device_dn("p8w2"), device_attrs("p8w2")), LDAP_SUCCESS);
+    BOOST_TEST(lower(d.read_attr(demo::device_dn("p8w2"), "devicepwOwner")) == lower(demo::bob));
+    // ... he generates and rotates its secret ...
+    const std::string s1 = Dpw::gen_secret_with(*bob, "p8w2");
+    CHECK_RC(d.bind(demo::alice, s1), LDAP_SUCCESS);
+    const std::string s2 = Dpw::gen_secret_with(*bob, "p8w2");
+    CHECK_RC(d.bind(demo::alice, s1), LDAP_INVALID_CREDENTIALS);
+    CHECK_RC(d.bind(demo::alice, s2), LDAP_SUCCESS);
+    // ... relabels and revokes it
+    CHECK_RC(bob->modify(demo::device_dn("p8w2"), {mod_replace("devicepwLabel", {"Work phone"})}), LDAP_SUCCESS);
+    CHECK_RC(bob->modify(demo::device_dn("p8w2"), {mod_replace("devicepwRevoked", {"TRUE"})}), LDAP_SUCCESS);
+    CHECK_RC(d.bind(demo::alice, s2), LDAP_INVALID_CREDENTIALS);
+    // nothing of frank's, whose user he is not
     CHECK_RC(bob->add(demo::device_dn("k3x9", demo::frank), device_attrs("k3x9")), LDAP_INSUFFICIENT_ACCESS);
     BOOST_TEST(bob->passwd(demo::device_dn("m2", demo::frank)).res.rc == LDAP_INSUFFICIENT_ACCESS);
+    CHECK_RC(bob->modify(demo::device_dn("m2", demo::frank), {mod_replace("devicepwRevoked", {"TRUE"})}),
+             LDAP_INSUFFICIENT_ACCESS);
     CHECK_RC(bob->del(demo::device_dn("m2", demo::frank)), LDAP_INSUFFICIENT_ACCESS);
+    // and the mailbox itself (by device secret) still cannot, although bob could
+    auto alice_dev = d.add_device("k3x9");
+    (void)alice_dev;
+    const std::string ks = d.gen_secret("k3x9");
+    auto alice = d.slapd.conn_as(demo::alice, ks);
+    CHECK_RC(alice->add(demo::device_dn("z9"), device_attrs("z9")), LDAP_INSUFFICIENT_ACCESS);
+    BOOST_TEST(alice->passwd(demo::device_dn("k3x9")).res.rc == LDAP_INSUFFICIENT_ACCESS);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
