@@ -1582,34 +1582,49 @@ devicepw_response( Operation *op, SlapReply *rs )
 /* ---- proxied authorization: a mailbox's people may act as the mailbox ----------- */
 
 /* slapd checks a Proxied Authorization control (RFC 4370) against the target's
- * authzFrom under `authz-policy from`; when the mailbox has no authzFrom of its
- * own, slapd asks the overlays for it as an operational attribute. devicepw
- * answers with one "dn:<person>" per devicepwUser, so that the mailbox's people
- * may act as the mailbox and nobody else may. Only when authzFrom is asked for by
- * name: never in "+" results, so replication never copies it. */
-static int
-devicepw_operational( Operation *op, SlapReply *rs )
-{
-	AttributeName *an;
-	Attribute *users, *a, **ap;
-	unsigned i;
+ * authzFrom under `authz-policy from`, reading it with an entry fetch that names
+ * authzFrom. For a mailbox without authzFrom of its own, devicepw answers that
+ * fetch with a copy of the entry carrying one "dn:<person>" per devicepwUser, so
+ * that the mailbox's people may act as the mailbox and nobody else may. Nothing is
+ * stored: searches, replication and backups never see these values. */
+static char devicepw_synthetic_entry;	/* e_private of the copies made here */
 
-	if ( !rs->sr_entry || !rs->sr_attrs || !oc_devicepwMailbox ||
-			!is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) ) {
+static int
+devicepw_entry_get_rw( Operation *op, struct berval *ndn, ObjectClass *oc,
+	AttributeDescription *at, int rw, Entry **ep )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	BackendInfo *orig = on->on_info->oi_orig;
+	Entry *e = NULL, *copy;
+	Attribute *users;
+	BerVarray vals = NULL;
+	unsigned i;
+	int rc;
+
+	if ( at != slap_schema.si_ad_saslAuthzFrom || rw || !oc_devicepwMailbox ||
+			!orig->bi_entry_get_rw ) {
 		return SLAP_CB_CONTINUE;
 	}
-	for ( an = rs->sr_attrs; !BER_BVISNULL( &an->an_name ); an++ ) {
-		if ( an->an_desc == slap_schema.si_ad_saslAuthzFrom ) break;
-	}
-	if ( BER_BVISNULL( &an->an_name ) ||
-			attr_find( rs->sr_entry->e_attrs, slap_schema.si_ad_saslAuthzFrom ) ||
-			( users = attr_find( rs->sr_entry->e_attrs, ad_devicepwUser ) ) == NULL ) {
+	/* Fetch without naming the attribute: the backend refuses entries without it. */
+	op->o_bd->bd_info = orig;
+	rc = orig->bi_entry_get_rw( op, ndn, oc, NULL, 0, &e );
+	if ( rc != LDAP_SUCCESS || !e ) {
+		op->o_bd->bd_info = (BackendInfo *)on;
 		return SLAP_CB_CONTINUE;
 	}
-	for ( ap = &rs->sr_operational_attrs; *ap; ap = &(*ap)->a_next ) {
-		if ( (*ap)->a_desc == slap_schema.si_ad_saslAuthzFrom ) return SLAP_CB_CONTINUE;
+	if ( !is_entry_objectclass( e, oc_devicepwMailbox, 0 ) ||
+			attr_find( e->e_attrs, slap_schema.si_ad_saslAuthzFrom ) ||
+			attr_find( e->e_attrs, ad_devicepwUser ) == NULL ) {
+		/* Not ours to answer: the normal fetch runs. */
+		orig->bi_entry_release_rw( op, e, 0 );
+		op->o_bd->bd_info = (BackendInfo *)on;
+		return SLAP_CB_CONTINUE;
 	}
-	a = attr_alloc( slap_schema.si_ad_saslAuthzFrom );
+	copy = entry_dup( e );
+	orig->bi_entry_release_rw( op, e, 0 );
+	op->o_bd->bd_info = (BackendInfo *)on;
+	users = attr_find( copy->e_attrs, ad_devicepwUser );	/* e is gone: use the copy */
+
 	for ( i = 0; i < users->a_numvals; i++ ) {
 		struct berval v;
 		v.bv_len = STRLENOF( "dn:" ) + users->a_nvals[i].bv_len;
@@ -1617,10 +1632,23 @@ devicepw_operational( Operation *op, SlapReply *rs )
 		memcpy( v.bv_val, "dn:", STRLENOF( "dn:" ) );
 		memcpy( v.bv_val + STRLENOF( "dn:" ), users->a_nvals[i].bv_val,
 			users->a_nvals[i].bv_len + 1 );
-		attr_valadd( a, &v, &v, 1 );
-		ch_free( v.bv_val );
+		ber_bvarray_add( &vals, &v );
 	}
-	*ap = a;
+	attr_merge( copy, slap_schema.si_ad_saslAuthzFrom, vals, vals );
+	ber_bvarray_free( vals );
+	copy->e_private = &devicepw_synthetic_entry;
+	*ep = copy;
+	return LDAP_SUCCESS;
+}
+
+static int
+devicepw_entry_release_rw( Operation *op, Entry *e, int rw )
+{
+	if ( e && e->e_private == &devicepw_synthetic_entry ) {
+		e->e_private = NULL;
+		entry_free( e );
+		return LDAP_SUCCESS;
+	}
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1878,7 +1906,8 @@ devicepw_initialize( void )
 	devicepw.on_bi.bi_op_search = devicepw_op_search;
 	devicepw.on_bi.bi_op_compare = devicepw_op_compare;
 	devicepw.on_response = devicepw_response;
-	devicepw.on_bi.bi_operational = devicepw_operational;
+	devicepw.on_bi.bi_entry_get_rw = devicepw_entry_get_rw;
+	devicepw.on_bi.bi_entry_release_rw = devicepw_entry_release_rw;
 
 	devicepw.on_bi.bi_cf_ocs = devicepw_ocs;
 	rc = config_register_schema( devicepw_cfg, devicepw_ocs );
