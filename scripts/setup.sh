@@ -27,7 +27,7 @@ packages=(
     slapd libldap-dev libsodium-dev libsasl2-dev libwrap0-dev libltdl-dev libgnutls28-dev
     dpkg-dev cmake g++ gcc make pkg-config
     # the tool and the tests
-    libboost-program-options-dev libboost-test-dev
+    libboost-program-options-dev libboost-test-dev nlohmann-json3-dev
     # ldapadd/ldappasswd for the demo and the integration tests
     ldap-utils
     # cmake/abi-check.sh: objdump (binutils), cc and dpkg-buildflags (above)
