@@ -55,7 +55,7 @@ start() {  # start CONF LEVEL
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
     rm -f "$out"/cg.out*
     valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" \
-        /usr/sbin/slapd -d "$2" -f "$confdir/$1.conf" -h "ldap://127.0.0.1:$port/" \
+        /usr/sbin/slapd -d "${2/none/0}" -s 0 -f "$confdir/$1.conf" -h "ldap://127.0.0.1:$port/" \
         < /dev/null > "$out/slapd-$1-$2.log" 2>&1 &
     vpid=$!
     local i
@@ -82,10 +82,11 @@ measure() {  # measure NAME LEVEL PAIRS
     ndump=$((ndump + 1))
     local dump
     for _ in $(seq 100); do
-        dump=$(ls -t "$out"/cg.out.*."$ndump" 2>/dev/null | head -n 1 || true)
+        dump="$out/cg.out.$ndump"; [ -f "$dump" ] || dump=""
         [ -n "$dump" ] && grep -q '^totals:\|^summary:' "$dump" && break
         sleep 0.1
     done
+    [ -n "$dump" ] || die "$1: no callgrind dump"
     total=$(grep -m1 '^totals:\|^summary:' "$dump" | awk '{ print $2 }')
     mv "$dump" "$out/$(echo "$1-$2" | tr ' {}/' '_()_').callgrind"
     printf '%s\t%s\t%d\n' "$1" "$2" $(( total / binds )) | tee -a "$out/callgrind.tsv"

@@ -167,7 +167,7 @@ start_slapd() {  # start_slapd CONF LOGLEVEL
     for try in 1 2 3 4 5; do
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
         : > "$work/slapd.log"
-        "$slapd" -d "$2" -f "$work/$1.conf" -h "ldap://127.0.0.1:$port/" \
+        "$slapd" -d "${2/none/0}" -s 0 -f "$work/$1.conf" -h "ldap://127.0.0.1:$port/" \
             < /dev/null > "$work/slapd.log" 2>&1 &
         spid=$!
         local i
