@@ -550,6 +550,7 @@ std::string SlapdFixture::slapd_conf_text() const {
     c << "modulepath /usr/lib/ldap\n";
     c << "moduleload back_mdb\n";
     if (opts_.overlay) c << "moduleload " << module_path() << "\n";
+    for (auto &l : opts_.global_directives) c << l << "\n";
     c << "\ndatabase config\n";
     c << "rootdn \"" << kConfigDn << "\"\n";
     c << "rootpw " << kConfigPw << "\n";
@@ -573,7 +574,9 @@ std::string SlapdFixture::ldif_config_text() const {
     std::ostringstream c;
     c << "dn: cn=config\nobjectClass: olcGlobal\ncn: config\n";
     c << "olcPidFile: " << path("slapd.pid") << "\n";
-    c << "olcArgsFile: " << path("slapd.args") << "\n\n";
+    c << "olcArgsFile: " << path("slapd.args") << "\n";
+    for (auto &l : opts_.global_olc) c << l << "\n";
+    c << "\n";
     c << "dn: cn=module{0},cn=config\nobjectClass: olcModuleList\ncn: module{0}\n";
     c << "olcModulePath: /usr/lib/ldap\nolcModuleLoad: {0}back_mdb\n";
     if (opts_.overlay) c << "olcModuleLoad: {1}" << module_path() << "\n";

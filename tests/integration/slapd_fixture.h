@@ -121,6 +121,10 @@ struct SlapdOptions {
     std::vector<std::string> acl;
     // extra lines for the mdb database (before the overlay), e.g. "index objectClass eq"
     std::vector<std::string> db_directives;
+    // global slapd.conf lines before the first database, e.g. "authz-policy from"
+    std::vector<std::string> global_directives;
+    // the same as attributes of cn=config in LdifConfig mode ("olcAuthzPolicy: from")
+    std::vector<std::string> global_olc;
     std::string keyid = "k1";
     bool write_keyfile = true;             // write a fresh key file with one key
     bool keyfile_directive = true;         // emit devicepw-keyfile <path>
