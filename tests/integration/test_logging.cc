@@ -114,4 +114,48 @@ BOOST_AUTO_TEST_CASE(failures_are_logged_against_the_device_and_secrets_never) {
     }
 }
 
+
+
+// DESIGN.md: a failed device bind is counted against the device, never against the
+// mailbox: one stale phone retrying all day must not lock anyone out. With slapo-ppolicy
+// on the database (declared before devicepw, so devicepw runs first) and a lockout after
+// three failures, failed device binds leave the mailbox's pwdFailureTime alone; wrong
+// primary passwords, the control, do lock it.
+BOOST_AUTO_TEST_CASE(device_failures_do_not_count_against_the_mailbox) {
+    const std::string policy = "cn=default,ou=policies," + demo::base;
+    SlapdOptions o;
+    o.global_directives = {"moduleload ppolicy"};
+    o.db_directives = {"overlay ppolicy", "ppolicy_default \"" + policy + "\""};
+    o.acl = {"access to * by * write"};
+    Dpw d(o);
+    REQUIRE_RC(d.slapd.root()->add("ou=policies," + demo::base,
+                                   {{"objectClass", {"organizationalUnit"}}, {"ou", {"policies"}}}),
+               LDAP_SUCCESS);
+    REQUIRE_RC(d.slapd.root()->add(policy, {{"objectClass", {"organizationalRole", "pwdPolicy"}},
+                                            {"cn", {"default"}},
+                                            {"pwdAttribute", {"userPassword"}},
+                                            {"pwdLockout", {"TRUE"}},
+                                            {"pwdMaxFailure", {"3"}},
+                                            {"pwdFailureCountInterval", {"0"}}}),
+               LDAP_SUCCESS);
+    REQUIRE_RC(d.slapd.root()->modify(demo::alice, {mod_replace("userPassword", {"alice-own-pw"})}),
+               LDAP_SUCCESS);
+    d.add_device("k3x9");
+    const std::string k = d.gen_secret("k3x9");
+
+    // Five failures named by the device: wrong random parts.
+    for (char c : {'a', 'b', 'c', 'd', 'e'}) CHECK_RC(d.bind(demo::alice, wrong_random(k, c)), LDAP_INVALID_CREDENTIALS);
+    BOOST_TEST(d.read_attr(demo::alice, "pwdFailureTime").empty(), "device failures were counted on the mailbox");
+    CHECK_RC(d.bind(demo::alice, "alice-own-pw"), LDAP_SUCCESS);  // not locked
+    CHECK_RC(d.bind(demo::alice, k), LDAP_SUCCESS);
+    auto counted = failure_counts(lines_with_device(d.slapd.log(), "k3x9"));
+    BOOST_REQUIRE(!counted.empty());
+    BOOST_TEST(counted.back() == 5);
+
+    // The control: wrong primary passwords are counted on the mailbox and lock it.
+    for (int i = 0; i < 3; ++i) CHECK_RC(d.bind(demo::alice, "not-alices-password"), LDAP_INVALID_CREDENTIALS);
+    BOOST_TEST(!d.read_attr(demo::alice, "pwdFailureTime").empty());
+    CHECK_RC(d.bind(demo::alice, "alice-own-pw"), LDAP_INVALID_CREDENTIALS);  // locked by ppolicy
+}
+
 BOOST_AUTO_TEST_SUITE_END()
