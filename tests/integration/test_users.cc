@@ -252,6 +252,13 @@ std::vector<std::string> log_lines(const std::string &log, const std::vector<std
     return out;
 }
 
+// Every log line with all of the needles names `by` as who did it (and there is one).
+void check_all_by(const std::string &log, const std::vector<std::string> &needles, const std::string &by) {
+    auto lines = log_lines(log, needles);
+    BOOST_CHECK_MESSAGE(!lines.empty(), "no log line with " << needles[0] << " " << needles.back());
+    for (auto &l : lines) BOOST_CHECK_MESSAGE(contains_ci(l, "by=\"" + by + "\""), "logged with the wrong actor: " << l);
+}
+
 #define CHECK_LOGGED(d, ...)                                                                         \
     BOOST_CHECK_MESSAGE(!log_lines((d).slapd.log(), {__VA_ARGS__}).empty(),                          \
                         "no log line with all of: " << #__VA_ARGS__ << "\nlog tail:\n" << (d).slapd.log_tail())
@@ -512,6 +519,7 @@ void removal_revokes_only_their_devices_there(Acls acls) {
     CHECK_RC(bob->add(demo::device_dn("b3"), device_attrs("b3")), LDAP_INSUFFICIENT_ACCESS);
     CHECK_LOGGED(d, "devicepw USERS", "mailbox=\"" + demo::alice, "removed=\"" + demo::bob, "by=\"" + admin);
     CHECK_LOGGED(d, "devicepw REVOKE", "device=\"" + demo::device_dn("b1"), "reason=user-removed", "by=\"" + admin);
+    check_all_by(d.slapd.log(), {"devicepw REVOKE", "device=\"" + demo::device_dn("b1")}, admin);
 
     // 2. replace: frank's people become erin alone, which removes bob
     REQUIRE_RC(adm->modify(demo::frank, {mod_replace("devicepwUser", {demo::erin})}), LDAP_SUCCESS);
@@ -554,7 +562,10 @@ void deleting_a_person_revokes_everywhere(Acls acls) {
                  "reason=person-deleted", "by=\"" + admin);
     CHECK_LOGGED(d, "devicepw USERS", "mailbox=\"" + lower(demo::frank), "removed=\"" + lower(demo::bob),
                  "reason=person-deleted", "by=\"" + admin);
-    CHECK_LOGGED(d, "devicepw REVOKE", "device=\"" + lower(demo::device_dn("b2", demo::frank)));
+    // the devices' revocations, and the people lists' changes, are the deleting administrator's
+    for (auto dev : {demo::device_dn("b1"), demo::device_dn("b2", demo::frank)})
+        check_all_by(d.slapd.log(), {"devicepw REVOKE", "device=\"" + lower(dev)}, admin);
+    check_all_by(d.slapd.log(), {"devicepw USERS", "removed=\"" + lower(demo::bob)}, admin);
     // a person created again under the same DN gets nothing back
     REQUIRE_RC(d.slapd.root()->add(demo::bob, {{"objectClass", {"inetOrgPerson"}}, {"uid", {"bob"}}, {"cn", {"bob"}},
                                                {"sn", {"Person"}}, {"userPassword", {demo::bobpw}}}),
