@@ -35,6 +35,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+[ -d "$build" ] && build=$(cd "$build" && pwd)
 say() { echo "callgrind: $*"; }
 die() { echo "callgrind: error: $*" >&2; exit 1; }
 [ -n "$work" ] && [ -f "$work/stock.conf" ] && [ -d "$work/db" ] ||

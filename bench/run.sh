@@ -56,6 +56,7 @@ slappasswd=${SLAPPASSWD:-/usr/sbin/slappasswd}
 bindbench=$build/bench/devicepw-bindbench
 benchgen=$build/bench/devicepw-benchgen
 module=$build/overlay/devicepw.so
+[ -d "$build" ] && build=$(cd "$build" && pwd)
 say() { echo "bench: $*"; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 for f in "$bindbench" "$benchgen" "$module"; do
@@ -279,7 +280,7 @@ if command -v gnuplot >/dev/null; then
     done
     awk -F'\t' '$1 == "stock {ARGON2} x10" { print $2, $5 }' "$out/results.tsv" > "$work/plot-argon2.dat"
     gnuplot <<EOF
-set terminal pngcairo size 900,560 font ",10"
+set terminal pngcairo size 900,560 font ",10" noenhanced
 set output "$out/binds.png"
 set title "Simple binds per second against devices per mailbox ($mailboxes mailboxes, $connections connections)"
 set xlabel "devices per mailbox"
