@@ -97,10 +97,16 @@ else
 fi
 
 umask 077
-mkdir -p "$data" "$run" "$(dirname "$keyfile")"
+keydir=$(dirname "$keyfile")
+keydir_created=0
+[ -d "$keydir" ] || keydir_created=1
+mkdir -p "$data" "$run" "$keydir"
 if [ "$as_root" = 1 ]; then
     chown "$user:$group" "$data" "$run"
     chmod 0700 "$data"; chmod 0755 "$run"
+    # A key directory made here belongs to openldap; an existing one (/etc/ldap, a
+    # secrets mount) is left as it is and must let openldap reach the file.
+    if [ "$keydir_created" = 1 ]; then chown "$user:$group" "$keydir"; fi
 fi
 for d in "$data" "$run"; do
     [ -w "$d" ] || die "$d is not writable by $(id -un) (a volume owned by someone else? chown it to $(id -un))"
@@ -123,6 +129,8 @@ if [ ! -e "$keyfile" ]; then
 fi
 if [ "$as_root" = 1 ]; then
     chown "$user:$group" "$keyfile"
+    setpriv --reuid="$user" --regid="$group" --init-groups test -r "$keyfile" ||
+        die "$user cannot read $keyfile (check the directories above it)"
 fi
 chmod 0600 "$keyfile" 2>/dev/null || true   # slapd refuses a key file others can read
 
