@@ -168,11 +168,13 @@ start_slapd() {  # start_slapd CONF LOGLEVEL
     for try in 1 2 3 4 5; do
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
         : > "$work/slapd.log"
-        "$slapd" -d "${2/none/0}" -s 0 -f "$work/$1.conf" -h "ldap://127.0.0.1:$port/" \
+        # -d none (32768) logs nothing per bind but still shows startup errors
+        # (LDAP_DEBUG_ANY); -s 0: slapd's syslog level would default to stats.
+        "$slapd" -d "${2/none/32768}" -s 0 -f "$work/$1.conf" -h "ldap://127.0.0.1:$port/" \
             < /dev/null > "$work/slapd.log" 2>&1 &
         spid=$!
         local i
-        for i in $(seq 100); do
+        for i in $(seq 300); do     # 30 s: other builds may be loading the machine
             kill -0 "$spid" 2>/dev/null || break
             if ldapsearch -x -LLL -H "ldap://127.0.0.1:$port/" -b "" -s base 1.1 >/dev/null 2>&1; then
                 return 0
