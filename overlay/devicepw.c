@@ -233,17 +233,20 @@ devicepw_is_privileged( Operation *op )
 	return be_isroot( op ) || be_isupdate( op );
 }
 
-/* Fetch an entry of this database bypassing the overlays above the backend. */
+/* Fetch an entry straight from the backend under this overlay (no overlay entry
+ * hooks: the overlay's own reads need none, and the bind path saves the walk). */
 static int
 devicepw_entry_get( Operation *op, slap_overinst *on, struct berval *ndn,
 	ObjectClass *oc, Entry **e )
 {
-	BackendInfo *bi = op->o_bd->bd_info;
-	int rc;
+	BackendInfo *bi = op->o_bd->bd_info, *orig = on->on_info->oi_orig;
+	int rc = LDAP_UNWILLING_TO_PERFORM;
 	*e = NULL;
-	op->o_bd->bd_info = (BackendInfo *)on->on_info;
-	rc = be_entry_get_rw( op, ndn, oc, NULL, 0, e );
-	op->o_bd->bd_info = bi;
+	if ( orig->bi_entry_get_rw ) {
+		op->o_bd->bd_info = orig;
+		rc = orig->bi_entry_get_rw( op, ndn, oc, NULL, 0, e );
+		op->o_bd->bd_info = bi;
+	}
 	if ( rc != LDAP_SUCCESS ) *e = NULL;
 	return rc;
 }
@@ -251,9 +254,10 @@ devicepw_entry_get( Operation *op, slap_overinst *on, struct berval *ndn,
 static void
 devicepw_entry_release( Operation *op, slap_overinst *on, Entry *e )
 {
-	BackendInfo *bi = op->o_bd->bd_info;
-	op->o_bd->bd_info = (BackendInfo *)on->on_info;
-	be_entry_release_r( op, e );
+	BackendInfo *bi = op->o_bd->bd_info, *orig = on->on_info->oi_orig;
+	op->o_bd->bd_info = orig;
+	if ( orig->bi_entry_release_rw ) orig->bi_entry_release_rw( op, e, 0 );
+	else entry_free( e );
 	op->o_bd->bd_info = bi;
 }
 
@@ -311,6 +315,48 @@ devicepw_ndn_device_id( struct berval *ndn, struct berval *id )
 	return dpw_id_valid( id->bv_val, id->bv_len );
 }
 
+/* Where a normalised DN stands relative to devices: DPW_DN_PLAIN when no RDN of it
+ * is devicepwId=...; DPW_DN_DEVICE when its own (and only) such RDN is the first;
+ * DPW_DN_BELOW_DEVICE when it lies below one. For the last two, *mailbox is set to
+ * the DN above the topmost devicepwId RDN: the mailbox that decides who may know. */
+enum { DPW_DN_PLAIN = 0, DPW_DN_DEVICE, DPW_DN_BELOW_DEVICE };
+
+static int
+devicepw_dn_place( struct berval *ndn, struct berval *mailbox )
+{
+	struct berval cur = *ndn, rdn, parent;
+	int depth = 0, found = -1;
+
+	while ( !BER_BVISEMPTY( &cur ) ) {
+		dnRdn( &cur, &rdn );
+		dnParent( &cur, &parent );
+		if ( rdn.bv_len > devicepw_rdn_prefix.bv_len &&
+				strncasecmp( rdn.bv_val, devicepw_rdn_prefix.bv_val,
+					devicepw_rdn_prefix.bv_len ) == 0 ) {
+			found = depth;
+			*mailbox = parent;
+		}
+		cur = parent;
+		depth++;
+	}
+	if ( found < 0 ) return DPW_DN_PLAIN;
+	return found == 0 ? DPW_DN_DEVICE : DPW_DN_BELOW_DEVICE;
+}
+
+/* The overlay's own internal writes carry this as the private data of their
+ * callback, so that its handlers neither log them twice nor act on them again. */
+static char devicepw_internal_marker;
+
+static int
+devicepw_op_is_internal( Operation *op )
+{
+	slap_callback *sc;
+	for ( sc = op->o_callback; sc; sc = sc->sc_next ) {
+		if ( sc->sc_private == &devicepw_internal_marker ) return 1;
+	}
+	return 0;
+}
+
 /* Run an internal modify of dn through the whole overlay stack of this database
  * (so syncprov and accesslog see it), as the rootdn. mods are freed by the caller. */
 static int
@@ -319,7 +365,7 @@ devicepw_internal_modify( Operation *op, slap_overinst *on, struct berval *dn,
 {
 	Operation op2 = *op;
 	SlapReply rs2 = { REP_RESULT };
-	slap_callback cb = { NULL, slap_null_cb, NULL, NULL };
+	slap_callback cb = { NULL, slap_null_cb, NULL, &devicepw_internal_marker };
 	BackendInfo *bi = op->o_bd->bd_info;
 	int rc;
 
@@ -632,27 +678,25 @@ devicepw_mailbox_cb( Operation *op, SlapReply *rs )
 	return 0;
 }
 
+/* The mailboxes that list person_ndn in devicepwUser (internal search on the
+ * backend, as the rootdn; wants `index devicepwUser eq`). Appends to *out. */
 static int
-devicepw_delete_result( Operation *op, SlapReply *rs )
+devicepw_find_mailboxes_of( Operation *op, slap_overinst *on, struct berval *person_ndn,
+	BerVarray *out )
 {
-	devicepw_post *p = op->o_callback->sc_private;
-	slap_overinst *on = p->on;
-	Operation op2;
+	Operation op2 = *op;
 	SlapReply rs2 = { REP_RESULT };
 	devicepw_mailboxes mbs = { NULL };
 	slap_callback cb = { NULL, devicepw_mailbox_cb, NULL, NULL };
-	BackendInfo *bi;
+	BackendInfo *bi = op->o_bd->bd_info;
 	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
 	Filter f = { 0 };
 	char fstr[] = "(devicepwUser=*)";
-	int i;
+	int rc;
 
-	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
-
-	op2 = *op;
-	bi = op->o_bd->bd_info;
+	mbs.dns = *out;		/* appended to */
 	ava.aa_desc = ad_devicepwUser;
-	ava.aa_value = p->target;
+	ava.aa_value = *person_ndn;
 	f.f_choice = LDAP_FILTER_EQUALITY;
 	f.f_ava = &ava;
 	cb.sc_private = &mbs;
@@ -674,10 +718,25 @@ devicepw_delete_result( Operation *op, SlapReply *rs )
 	op2.ors_filter = &f;
 	ber_str2bv( fstr, sizeof(fstr) - 1, 0, &op2.ors_filterstr );
 	op2.o_bd->bd_info = on->on_info->oi_orig;
-	on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
+	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
 	op->o_bd->bd_info = bi;
+	*out = mbs.dns;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+}
 
-	for ( i = 0; mbs.dns && !BER_BVISNULL( &mbs.dns[i] ); i++ ) {
+static int
+devicepw_delete_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	slap_overinst *on = p->on;
+	BerVarray mailboxes = NULL;
+	int i;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+
+	devicepw_find_mailboxes_of( op, on, &p->target, &mailboxes );
+	for ( i = 0; mailboxes && !BER_BVISNULL( &mailboxes[i] ); i++ ) {
 		Modifications *m = ch_calloc( 1, sizeof(Modifications) );
 		int rc;
 		m->sml_op = LDAP_MOD_DELETE;
@@ -689,14 +748,15 @@ devicepw_delete_result( Operation *op, SlapReply *rs )
 		m->sml_nvalues = ch_calloc( 2, sizeof(struct berval) );
 		ber_dupbv( &m->sml_values[0], &p->target );
 		ber_dupbv( &m->sml_nvalues[0], &p->target );
-		rc = devicepw_internal_modify( op, on, &mbs.dns[i], &mbs.dns[i], m, NULL );
+		rc = devicepw_internal_modify( op, on, &mailboxes[i], &mailboxes[i], m, NULL );
 		slap_mods_free( m, 1 );
 		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" removed=\"%s\" "
-			"reason=person-deleted by=\"%s\" rc=%d\n", op->o_log_prefix, mbs.dns[i].bv_val,
+			"reason=person-deleted by=\"%s\" rc=%d\n", op->o_log_prefix, mailboxes[i].bv_val,
 			p->target.bv_val, op->o_dn.bv_val, rc );
 	}
-	ber_bvarray_free( mbs.dns );
-	/* Devices they own anywhere else (an administrator may have named them owner). */
+	ber_bvarray_free( mailboxes );
+	/* Every device they own: on those mailboxes, and anywhere an administrator
+	 * named them owner. */
 	devicepw_revoke_owned( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE,
 		&p->target, "owner-deleted" );
 	return SLAP_CB_CONTINUE;
@@ -772,7 +832,9 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	}
 
 	devicepw_device_ndn( op, canon, id_len, &op->o_req_ndn, &device_ndn );
-	if ( devicepw_entry_get( op, on, &device_ndn, oc_devicepwDevice, &e ) != LDAP_SUCCESS
+	/* No object class check here (it costs): only devices may be named devicepwId=
+	 * (devicepw_op_add) and only devicepwDevice allows devicepwSecret. */
+	if ( devicepw_entry_get( op, on, &device_ndn, NULL, &e ) != LDAP_SUCCESS
 			|| !e ) {
 		/* No such device of this mailbox: the password is not a device secret. */
 		op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
@@ -897,21 +959,31 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 			BER_BVISNULL( &devicepw_rdn_prefix ) || BER_BVISEMPTY( &op->o_req_ndn ) ) {
 		return SLAP_CB_CONTINUE;
 	}
+	if ( devicepw_dn_place( &op->o_req_ndn, &mailbox ) == DPW_DN_PLAIN ) {
+		return SLAP_CB_CONTINUE;	/* not a device: stock Password Modify */
+	}
+	/* Who asks is decided from the mailbox first, so that the answer to someone
+	 * who may not manage its devices says nothing about which devices exist. */
+	actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
+	if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
+		Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=refused\n",
+			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+		return devicepw_passmod_result( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			devicepw_text_not_allowed );
+	}
 	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) != LDAP_SUCCESS
 			|| !e ) {
-		return SLAP_CB_CONTINUE;	/* not a device: stock Password Modify */
+		return SLAP_CB_CONTINUE;	/* no such device: slapd answers as for any entry */
 	}
 	revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
 	owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
 	devicepw_entry_release( op, on, e );
 
-	dnParent( &op->o_req_ndn, &mailbox );
-	actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
-	if ( actor != DPW_ACTOR_ADMIN && !( actor == DPW_ACTOR_USER && owned ) ) {
+	if ( actor != DPW_ACTOR_ADMIN && !owned ) {
 		Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=refused\n",
 			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
 		return devicepw_passmod_result( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			actor == DPW_ACTOR_USER ? devicepw_text_not_owner : devicepw_text_not_allowed );
+			devicepw_text_not_owner );
 	}
 	/* passwd_extop has already replaced a missing new password by one of its own;
 	 * only the request itself says whether the client supplied one. */
@@ -1027,25 +1099,41 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 	Attribute *a;
 	struct berval pndn, devid;
 	const char *text = NULL;
-	int rc, count = 0, is_mailbox = 0;
+	int rc, count = 0, is_mailbox = 0, place;
 	devicepw_actor actor;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
 
-	if ( !is_entry_objectclass( e, oc_devicepwDevice, 0 ) ) {
+	place = devicepw_dn_place( &op->o_req_ndn, &pndn );
+	if ( place == DPW_DN_PLAIN ) {
+		if ( is_entry_objectclass( e, oc_devicepwDevice, 0 ) ) {
+			return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
+				"a device entry is named devicepwId=<id>,<mailbox DN> where <id> is "
+				"1-16 characters from a-z and 0-9", "ADD" );
+		}
 		/* A mailbox's users are managed by administrators. */
 		if ( attr_find( e->e_attrs, ad_devicepwUser ) && !devicepw_is_admin( op, di ) ) {
 			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-				"not allowed to set devicepwUser", "ADD" );
+				"only administrators change the users of a mailbox", "ADD" );
 		}
 		return SLAP_CB_CONTINUE;
 	}
 
-	dnParent( &op->o_req_ndn, &pndn );
+	/* Decided from the mailbox first: nothing about its devices leaks to others. */
 	actor = devicepw_actor_for( op, on, di, &pndn, &is_mailbox );
 	if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
 		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
 			devicepw_text_not_allowed, "ADD" );
+	}
+	if ( place == DPW_DN_BELOW_DEVICE ) {
+		if ( be_isupdate( op ) ) return SLAP_CB_CONTINUE;
+		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
+			"devices have no child entries", "ADD" );
+	}
+	if ( !is_entry_objectclass( e, oc_devicepwDevice, 0 ) ) {
+		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
+			"an entry named devicepwId=... must be a device (objectClass devicepwDevice)",
+			"ADD" );
 	}
 	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ||
 			( a = attr_find( e->e_attrs, ad_devicepwId ) ) == NULL || a->a_numvals != 1 ||
@@ -1213,10 +1301,22 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	int touches_revoked = 0, drops_mailbox = 0, sets_revoked_at = 0, revoking = 0;
 	int touches_users = 0, touches_owner = 0, touches_other = 0;
 	BerVarray removed = NULL, added = NULL;
-	devicepw_actor actor;
-	struct berval mailbox;
+	devicepw_actor actor = DPW_ACTOR_NONE;
+	struct berval mailbox = BER_BVNULL;
+	int internal, place;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+
+	internal = devicepw_op_is_internal( op );
+	place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	if ( place != DPW_DN_PLAIN ) {
+		/* Decided from the mailbox first: nothing about its devices leaks to others. */
+		actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
+		if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
+			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+				devicepw_text_not_allowed, "MODIFY" );
+		}
+	}
 
 	for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
 		AttributeDescription *ad = ml->sml_desc;
@@ -1253,8 +1353,7 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	devicepw_entry_release( op, on, e );
 
 	if ( is_device ) {
-		dnParent( &op->o_req_ndn, &mailbox );
-		actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
+		if ( place != DPW_DN_DEVICE ) actor = DPW_ACTOR_NONE;	/* cannot happen */
 		if ( actor == DPW_ACTOR_USER ) {
 			/* People change the label, expiry and revocation of their own devices. */
 			if ( !owned ) {
@@ -1312,9 +1411,17 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 			;
 		*tail = devicepw_mod_replace( ad_devicepwRevokedAt, now, 15 );
 	}
-	if ( revoking ) {
+	if ( revoking && !internal ) {
+		/* (the overlay's own revocations are logged by the code that makes them) */
 		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" by=\"%s\"\n",
 			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	}
+	if ( internal ) {
+		/* Taking a deleted person off a mailbox: the delete revokes their devices
+		 * and logs it, as the person who deleted. */
+		ber_bvarray_free( removed );
+		ber_bvarray_free( added );
+		return SLAP_CB_CONTINUE;
 	}
 	if ( removed || added ) {
 		char rbuf[512], abuf[512];
@@ -1359,9 +1466,17 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
 	Entry *e = NULL;
+	struct berval mailbox;
 	int is_device = 0, exists = 0;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+	if ( devicepw_dn_place( &op->o_req_ndn, &mailbox ) != DPW_DN_PLAIN &&
+			!devicepw_is_admin( op, di ) ) {
+		/* The same answer whether or not the device exists. */
+		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
+			"only administrators delete devices; revoke it instead "
+			"(devicepwRevoked: TRUE)", "DELETE" );
+	}
 	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) == LDAP_SUCCESS && e ) {
 		exists = 1;
 		is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
@@ -1438,22 +1553,20 @@ devicepw_may_read_mailbox( Operation *op, slap_overinst *on, devicepw_info *di,
 	return a != DPW_ACTOR_NONE;
 }
 
-/* A direct read of a device (or of anything under a devicepwId RDN) or of a
- * mailbox entry by someone who is not one of its people: 50, decided from the
- * mailbox alone, so that the answer says nothing about which devices exist.
+/* A direct read: the base is a mailbox, a device, or below a device. Sets *direct.
+ * Someone who is not one of the mailbox's people gets 50, decided from the mailbox
+ * alone, so that the answer says nothing about which devices exist.
  * Returns LDAP_SUCCESS when the read may go on. */
 static int
-devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di )
+devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di, int *direct )
 {
-	struct berval id, mailbox;
+	struct berval mailbox;
 	Entry *e = NULL;
 	int is_mailbox = 0;
 
-	if ( devicepw_ndn_device_id( &op->o_req_ndn, &id ) ||
-			( op->o_req_ndn.bv_len > devicepw_rdn_prefix.bv_len &&
-			  strncasecmp( op->o_req_ndn.bv_val, devicepw_rdn_prefix.bv_val,
-				devicepw_rdn_prefix.bv_len ) == 0 ) ) {
-		dnParent( &op->o_req_ndn, &mailbox );
+	*direct = 0;
+	if ( devicepw_dn_place( &op->o_req_ndn, &mailbox ) != DPW_DN_PLAIN ) {
+		*direct = 1;
 		return devicepw_may_read_mailbox( op, on, di, &mailbox )
 			? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
 	}
@@ -1462,41 +1575,66 @@ devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di 
 		is_mailbox = 1;
 		devicepw_entry_release( op, on, e );
 	}
-	if ( is_mailbox && !devicepw_may_read_mailbox( op, on, di, &op->o_req_ndn ) ) {
-		return LDAP_INSUFFICIENT_ACCESS;
-	}
-	return LDAP_SUCCESS;
+	if ( !is_mailbox ) return LDAP_SUCCESS;
+	*direct = 1;
+	return devicepw_may_read_mailbox( op, on, di, &op->o_req_ndn )
+		? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
 }
 
-/* Per-search state: the last mailbox whose devices were checked, and the answer. */
+/* Filter components on hasSubordinates become Undefined in broad searches: whether
+ * a mailbox has children is whether it has devices. */
+static void
+devicepw_filter_hide_subordinates( Filter *f )
+{
+	for ( ; f; f = f->f_next ) {
+		switch ( f->f_choice ) {
+		case LDAP_FILTER_AND:
+		case LDAP_FILTER_OR:
+		case LDAP_FILTER_NOT:
+			devicepw_filter_hide_subordinates( f->f_list );
+			break;
+		case LDAP_FILTER_PRESENT:
+			if ( f->f_desc == slap_schema.si_ad_hasSubordinates ) {
+				f->f_choice = SLAPD_FILTER_COMPUTED;
+				f->f_result = SLAPD_COMPARE_UNDEFINED;
+			}
+			break;
+		case LDAP_FILTER_EQUALITY:
+		case LDAP_FILTER_GE:
+		case LDAP_FILTER_LE:
+		case LDAP_FILTER_APPROX:
+			if ( f->f_ava && f->f_ava->aa_desc == slap_schema.si_ad_hasSubordinates ) {
+				f->f_choice = SLAPD_FILTER_COMPUTED;
+				f->f_result = SLAPD_COMPARE_UNDEFINED;
+			}
+			break;
+		}
+	}
+}
+
+/* Per-search state for broad searches: the mailboxes whose devices the requester
+ * may see (normalised DNs, ch_malloc'd). */
 typedef struct devicepw_search_state {
-	slap_overinst *on;
-	struct berval mailbox;	/* normalised, in op->o_tmpmemctx */
-	int may_read;
+	BerVarray readable;
 } devicepw_search_state;
 
-/* Drops device entries of mailboxes the requester is not one of the people of
- * (broad searches from above the mailboxes, e.g. an address book lookup). */
+/* In a broad search the filter already keeps devices out; a mailbox's
+ * hasSubordinates would still tell whether it has devices: drop it for people who
+ * are not the mailbox's. */
 static int
 devicepw_search_response( Operation *op, SlapReply *rs )
 {
 	devicepw_search_state *st = op->o_callback->sc_private;
-	struct berval parent;
 
-	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry ||
-			!is_entry_objectclass( rs->sr_entry, oc_devicepwDevice, 0 ) ) {
+	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry || !rs->sr_operational_attrs ||
+			!attr_find( rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates ) ||
+			!is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) ||
+			devicepw_dn_in( st->readable, &rs->sr_entry->e_nname ) ) {
 		return SLAP_CB_CONTINUE;
 	}
-	dnParent( &rs->sr_entry->e_nname, &parent );
-	if ( BER_BVISNULL( &st->mailbox ) || !dn_match( &st->mailbox, &parent ) ) {
-		BackendInfo *bi = op->o_bd->bd_info;
-		op->o_bd->bd_info = (BackendInfo *)st->on;
-		if ( !BER_BVISNULL( &st->mailbox ) ) op->o_tmpfree( st->mailbox.bv_val, op->o_tmpmemctx );
-		ber_dupbv_x( &st->mailbox, &parent, op->o_tmpmemctx );
-		st->may_read = devicepw_may_read_mailbox( op, st->on, st->on->on_bi.bi_private, &parent );
-		op->o_bd->bd_info = bi;
-	}
-	return st->may_read ? SLAP_CB_CONTINUE : 0;	/* 0: not sent */
+	/* Whether a mailbox has children is whether it has devices. */
+	attr_delete( &rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates );
+	return SLAP_CB_CONTINUE;
 }
 
 static int
@@ -1506,10 +1644,51 @@ devicepw_search_cleanup( Operation *op, SlapReply *rs )
 	devicepw_search_state *st = sc->sc_private;
 	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
 		op->o_callback = sc->sc_next;
-		if ( !BER_BVISNULL( &st->mailbox ) ) op->o_tmpfree( st->mailbox.bv_val, op->o_tmpmemctx );
+		ber_bvarray_free( st->readable );
 		op->o_tmpfree( sc, op->o_tmpmemctx );
 	}
 	return SLAP_CB_CONTINUE;
+}
+
+/* The filter clause that keeps devices of other people's mailboxes out of a broad
+ * search: (|(!(objectClass=devicepwDevice))(entryDN:dnOneLevelMatch:=<mailbox>)...)
+ * with one entryDN clause per readable mailbox. In op->o_tmpmemctx. */
+static Filter *
+devicepw_devices_clause( Operation *op, BerVarray readable )
+{
+	static const char head[] = "(|(!(objectClass=devicepwDevice))";
+	static const char item[] = "(entryDN:dnOneLevelMatch:=";
+	struct berval *esc;
+	size_t len = sizeof(head) + 1, used;
+	char *str;
+	Filter *f;
+	int i, n;
+
+	for ( n = 0; readable && !BER_BVISNULL( &readable[n] ); n++ )
+		;
+	esc = op->o_tmpcalloc( n + 1, sizeof(struct berval), op->o_tmpmemctx );
+	for ( i = 0; i < n; i++ ) {
+		ldap_bv2escaped_filter_value_x( &readable[i], &esc[i], 0, op->o_tmpmemctx );
+		len += sizeof(item) + esc[i].bv_len + 1;
+	}
+	str = op->o_tmpalloc( len, op->o_tmpmemctx );
+	used = 0;
+	memcpy( str, head, sizeof(head) - 1 );
+	used = sizeof(head) - 1;
+	for ( i = 0; i < n; i++ ) {
+		memcpy( str + used, item, sizeof(item) - 1 );
+		used += sizeof(item) - 1;
+		memcpy( str + used, esc[i].bv_val, esc[i].bv_len );
+		used += esc[i].bv_len;
+		str[used++] = ')';
+		op->o_tmpfree( esc[i].bv_val, op->o_tmpmemctx );
+	}
+	str[used++] = ')';
+	str[used] = '\0';
+	op->o_tmpfree( esc, op->o_tmpmemctx );
+	f = str2filter_x( op, str );
+	op->o_tmpfree( str, op->o_tmpmemctx );
+	return f;
 }
 
 static int
@@ -1519,21 +1698,46 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	devicepw_info *di = on->on_bi.bi_private;
 	slap_callback *sc;
 	devicepw_search_state *st;
-	int rc;
+	BerVarray readable = NULL;
+	Filter *clause, *and;
+	int rc, direct = 0;
 
 	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
 	if ( op->ors_filter ) devicepw_filter_hide_secret( op->ors_filter );
 	if ( devicepw_is_admin( op, di ) ) return SLAP_CB_CONTINUE;
 
-	rc = devicepw_check_direct_read( op, on, di );
+	rc = devicepw_check_direct_read( op, on, di, &direct );
 	if ( rc != LDAP_SUCCESS ) {
 		return devicepw_refuse( op, rs, rc,
 			"only the people of a mailbox may read it and its devices", "SEARCH" );
 	}
+	if ( direct || !op->ors_filter ) return SLAP_CB_CONTINUE;
+
+	/* A broad search (from above the mailboxes: an address lookup, a person listing
+	 * their mailboxes): devices of mailboxes the requester is not one of the people
+	 * of are never candidates, so that neither entries, size limits nor
+	 * hasSubordinates tell which mailbox has which devices. */
+	if ( !BER_BVISEMPTY( &op->o_ndn ) ) {
+		value_add_one( &readable, &op->o_ndn );	/* a mailbox reads its own devices */
+		devicepw_find_mailboxes_of( op, on, &op->o_ndn, &readable );
+	}
+	devicepw_filter_hide_subordinates( op->ors_filter );
+	clause = devicepw_devices_clause( op, readable );
+	if ( !clause ) {
+		ber_bvarray_free( readable );
+		return devicepw_refuse( op, rs, LDAP_OTHER, "cannot restrict the search", "SEARCH" );
+	}
+	and = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
+	and->f_choice = LDAP_FILTER_AND;
+	and->f_and = op->ors_filter;
+	op->ors_filter->f_next = clause;
+	and->f_next = NULL;
+	op->ors_filter = and;
+
 	sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_search_state),
 		op->o_tmpmemctx );
 	st = (devicepw_search_state *)( sc + 1 );
-	st->on = on;
+	st->readable = readable;
 	sc->sc_response = devicepw_search_response;
 	sc->sc_cleanup = devicepw_search_cleanup;
 	sc->sc_private = st;
@@ -1547,6 +1751,7 @@ devicepw_op_compare( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
+	int direct = 0;
 
 	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
 	if ( op->orc_ava && op->orc_ava->aa_desc == ad_devicepwSecret ) {
@@ -1554,7 +1759,7 @@ devicepw_op_compare( Operation *op, SlapReply *rs )
 			"devicepwSecret cannot be compared", "COMPARE" );
 	}
 	if ( !devicepw_is_admin( op, di ) &&
-			devicepw_check_direct_read( op, on, di ) != LDAP_SUCCESS ) {
+			devicepw_check_direct_read( op, on, di, &direct ) != LDAP_SUCCESS ) {
 		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
 			"only the people of a mailbox may read it and its devices", "COMPARE" );
 	}
