@@ -31,8 +31,8 @@ packages=(
     # ldapadd/ldappasswd for the demo and the integration tests
     ldap-utils
     # tests/dovecot: Dovecot against slapd with docker/dovecot's templates, python3 for its
-    # IMAP/POP3 client and (with python3-yaml) the docker/compose.yaml check
-    dovecot-imapd dovecot-pop3d dovecot-ldap python3 python3-yaml
+    # IMAP/POP3/SMTP client and (with python3-yaml) the docker/compose.yaml check
+    dovecot-imapd dovecot-pop3d dovecot-ldap dovecot-submissiond python3 python3-yaml
     # cmake/abi-check.sh: objdump (binutils), cc and dpkg-buildflags (above)
     binutils
     # apt-get source / dpkg-source: xz-compressed orig tarball

@@ -100,8 +100,8 @@ wait_for() {  # what pid command...: poll every 100 ms, 30 s at most, while pid 
     return 1
 }
 
-read -r ldap_port imap_u pop3_u imap_s pop3_s < <(free_ports 5)
-[ -n "$pop3_s" ] || fatal "could not find free ports"
+read -r ldap_port imap_u pop3_u subm_u imap_s pop3_s subm_s relay_port < <(free_ports 8)
+[ -n "$relay_port" ] || fatal "could not find free ports"
 suffix="dc=example,dc=com"
 rootdn="cn=admin,$suffix"
 adminpw="admin-$RANDOM$RANDOM"
@@ -189,24 +189,41 @@ fi
 
 # ---- Dovecot, both DN modes, through the image's entry point ---------------------------------
 declare -A imap_port=([userdn]=$imap_u [search]=$imap_s) pop3_port=([userdn]=$pop3_u [search]=$pop3_s)
-dovecot_env() {  # mode
+declare -A subm_port=([userdn]=$subm_u [search]=$subm_s)
+# Dovecot's own submission service when its package is there (dovecot-submissiond): real
+# SMTP AUTH logins too. doveadm auth test service=submission runs either way.
+protocols="imap pop3"
+if [ -x /usr/lib/dovecot/submission-login ]; then
+    protocols="imap pop3 submission"
+    # the submission process connects to its relay right after a login: a stub that greets
+    python3 "$repo/tests/dovecot/relay_stub.py" "$relay_port" > "$tmp/relay.log" 2>&1 &
+    rpid=$!
+    pids+=("$rpid:relay-stub")
+    wait_for relay-stub "$rpid" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$relay_port" ||
+        { show_logs; fatal "the relay stub did not start"; }
+else
+    say "dovecot-submissiond is not installed: submission checked with doveadm auth test only"
+fi
+dovecot_env() {  # mode: sets the array denv
     local d="$tmp/dovecot-$1"
-    echo DOVECOT_CONFIG_DIR="$d/conf" DOVECOT_BASE_DIR="$d/run" DOVECOT_STATE_DIR="$d/state" \
-        DOVECOT_INSTANCE_NAME="devicepw-test-$1" DOVECOT_LISTEN=127.0.0.1 \
-        DOVECOT_IMAP_PORT="${imap_port[$1]}" DOVECOT_POP3_PORT="${pop3_port[$1]}" \
-        DOVECOT_MAIL_UID="$(id -u)" DOVECOT_MAIL_GID="$(id -g)" DOVECOT_MAIL_ROOT="$d/mail" \
-        DOVECOT_FIRST_VALID_UID="$(id -u)" DOVECOT_FIRST_VALID_GID="$(id -g)" \
-        DOVECOT_AUTH_FAILURE_DELAY=0 DOVECOT_AUTH_PENALTY_SOCKET_MODE=0 \
-        DOVECOT_LDAP_MODE="$1" DOVECOT_LDAP_URIS="$uri" DOVECOT_LDAP_SUFFIX="$suffix" \
+    denv=(DOVECOT_CONFIG_DIR="$d/conf" DOVECOT_BASE_DIR="$d/run" DOVECOT_STATE_DIR="$d/state"
+        DOVECOT_INSTANCE_NAME="devicepw-test-$1" DOVECOT_LISTEN=127.0.0.1
+        DOVECOT_PROTOCOLS="$protocols"
+        DOVECOT_IMAP_PORT="${imap_port[$1]}" DOVECOT_POP3_PORT="${pop3_port[$1]}"
+        DOVECOT_SUBMISSION_PORT="${subm_port[$1]}"
+        DOVECOT_MAIL_UID="$(id -u)" DOVECOT_MAIL_GID="$(id -g)" DOVECOT_MAIL_ROOT="$d/mail"
+        DOVECOT_FIRST_VALID_UID="$(id -u)" DOVECOT_FIRST_VALID_GID="$(id -g)"
+        DOVECOT_AUTH_FAILURE_DELAY=0 DOVECOT_AUTH_PENALTY_SOCKET_MODE=0
+        DOVECOT_LDAP_MODE="$1" DOVECOT_LDAP_URIS="$uri" DOVECOT_LDAP_SUFFIX="$suffix"
         DOVECOT_LDAP_LOOKUP_PASSWORD="$lookuppw" DOVECOT_HOSTNAME=localhost
+        DOVECOT_SUBMISSION_RELAY_HOST=127.0.0.1 DOVECOT_SUBMISSION_RELAY_PORT="$relay_port")
 }
 for m in userdn search; do
-    # shellcheck disable=SC2046  # the values have no spaces
-    env $(dovecot_env "$m") "$repo/docker/dovecot/dovecot-entrypoint.sh" < /dev/null > "$tmp/dovecot-$m.log" 2>&1 &
+    dovecot_env "$m"
+    env "${denv[@]}" "$repo/docker/dovecot/dovecot-entrypoint.sh" < /dev/null > "$tmp/dovecot-$m.log" 2>&1 &
     dpid=$!
     pids+=("$dpid:dovecot-$m")
-    # shellcheck disable=SC2046
-    if ! wait_for "dovecot ($m)" "$dpid" env $(dovecot_env "$m") "$repo/docker/dovecot/dovecot-entrypoint.sh" healthcheck; then
+    if ! wait_for "dovecot ($m)" "$dpid" env "${denv[@]}" "$repo/docker/dovecot/dovecot-entrypoint.sh" healthcheck; then
         show_logs; fatal "Dovecot ($m) did not start"
     fi
     ok "[$m] dovecot-entrypoint.sh rendered the templates and Dovecot greets on 127.0.0.1:${imap_port[$m]}"
@@ -227,8 +244,9 @@ fi
 
 expect_login() {  # mode proto user password expect(ok|refused) description
     local rc=0 got
-    python3 "$repo/tests/dovecot/mailclient.py" "$2" 127.0.0.1 \
-        "$( [ "$2" = imap ] && echo "${imap_port[$1]}" || echo "${pop3_port[$1]}")" \
+    local -n ports="${2}_port"
+    [ "$2" != submission ] || local -n ports=subm_port
+    python3 "$repo/tests/dovecot/mailclient.py" "$2" 127.0.0.1 "${ports[$1]}" \
         "$3" "$4" > "$tmp/client.out" 2>&1 || rc=$?
     case $rc in 0) got=ok ;; 1) got=refused ;; *) got="error ($(tr '\n' ' ' < "$tmp/client.out"))" ;; esac
     if [ "$got" = "$5" ]; then ok "[$1] ${2^^} $6: $got"; else bad "[$1] ${2^^} $6: expected $5, got $got"; fi
@@ -250,6 +268,7 @@ for m in userdn search; do
     expect_login "$m" imap "${address^^}" "$upper_spaced" ok "with upper-case login and the secret in upper case with spaces"
     expect_login "$m" pop3 "$address" "$phone" ok "with the device password"
     expect_auth  "$m" "$address" "$phone" ok "with the device password"
+    [ "$protocols" = "imap pop3" ] || expect_login "$m" submission "$address" "$phone" ok "with the device password"
     expect_login "$m" imap "$address" "$old" ok "with the second device's password (before revocation)"
 done
 
@@ -265,12 +284,15 @@ for m in userdn search; do
     expect_login "$m" imap "$address" "$old" refused "with the revoked device's password"
     expect_login "$m" pop3 "$address" "$old" refused "with the revoked device's password"
     expect_auth  "$m" "$address" "$old" refused "with the revoked device's password"
+    [ "$protocols" = "imap pop3" ] || expect_login "$m" submission "$address" "$old" refused "with the revoked device's password"
     expect_login "$m" imap "$address" "$personpw" refused "with bob's own password (a user of the mailbox)"
     expect_login "$m" pop3 "$address" "$personpw" refused "with bob's own password"
     expect_auth  "$m" "$address" "$personpw" refused "with bob's own password"
+    [ "$protocols" = "imap pop3" ] || expect_login "$m" submission "$address" "$personpw" refused "with bob's own password"
     expect_login "$m" imap "$address" "wrong-password" refused "with a wrong password"
     expect_login "$m" pop3 "$address" "wrong-password" refused "with a wrong password"
     expect_auth  "$m" "$address" "wrong-password" refused "with a wrong password"
+    [ "$protocols" = "imap pop3" ] || expect_login "$m" submission "$address" "wrong-password" refused "with a wrong password"
     expect_login "$m" imap "$address" "$wrong_device" refused "with the phone's id and a wrong random part"
     expect_auth  "$m" "$address" "$wrong_device" refused "with the phone's id and a wrong random part"
     expect_login "$m" imap "nobody@example.com" "$phone" refused "as a mailbox that does not exist"

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Log in to IMAP or POP3 with the standard library's clients, for tests/dovecot.
 
-    mailclient.py imap|pop3 HOST PORT USER PASSWORD
+    mailclient.py imap|pop3|submission HOST PORT USER PASSWORD
 
 Exit 0: the login succeeded and the mailbox could be used (IMAP: SELECT INBOX;
-POP3: STAT). Exit 1: the server refused the login. Exit 2: anything else (no
+POP3: STAT; submission: AUTH PLAIN accepted, then NOOP). Exit 1: the server refused
+the login. Exit 2: anything else (no
 connection, protocol error, timeout), so that a broken server never passes for a
 refused login.
 """
 import imaplib
 import poplib
+import smtplib
 import socket
 import sys
 
@@ -60,13 +62,37 @@ def pop3(host, port, user, password):
         return 2
 
 
+def submission(host, port, user, password):
+    try:
+        conn = smtplib.SMTP(host, port, timeout=TIMEOUT)
+    except (OSError, smtplib.SMTPException) as e:
+        print(f"submission: cannot connect: {e}", file=sys.stderr)
+        return 2
+    try:
+        conn.ehlo("client.example")
+        try:
+            conn.login(user, password)
+        except smtplib.SMTPAuthenticationError as e:
+            print(f"submission: login refused: {e}", file=sys.stderr)
+            return 1
+        code, msg = conn.noop()
+        if code != 250:
+            print(f"submission: NOOP after AUTH: {code} {msg}", file=sys.stderr)
+            return 2
+        conn.quit()
+        return 0
+    except (OSError, smtplib.SMTPException) as e:
+        print(f"submission: error: {e}", file=sys.stderr)
+        return 2
+
+
 def main(argv):
-    if len(argv) != 6 or argv[1] not in ("imap", "pop3"):
+    if len(argv) != 6 or argv[1] not in ("imap", "pop3", "submission"):
         print(__doc__, file=sys.stderr)
         return 2
     proto, host, port, user, password = argv[1], argv[2], int(argv[3]), argv[4], argv[5]
     socket.setdefaulttimeout(TIMEOUT)
-    return (imap if proto == "imap" else pop3)(host, port, user, password)
+    return {"imap": imap, "pop3": pop3, "submission": submission}[proto](host, port, user, password)
 
 
 if __name__ == "__main__":
