@@ -256,4 +256,6 @@ fi
 say "starting slapd on $urls (suffix $suffix, log level $loglevel)"
 args=(-d "$loglevel" -f "$conf" -h "$urls")
 if [ "$as_root" = 1 ]; then args+=(-u "$user" -g "$group"); fi
+# slapd needs neither password in its environment (the rootdn's is hashed in slapd.conf).
+unset DEVICEPW_ADMIN_PASSWORD DEVICEPW_LOOKUP_PASSWORD admin_pw lookup_pw
 exec "$slapd" "${args[@]}" "$@"

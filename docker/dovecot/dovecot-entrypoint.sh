@@ -28,6 +28,7 @@ else
 fi
 
 # name  default
+# shellcheck disable=SC2054  # commas inside DNs, not separators
 defaults=(
     CONFIG_DIR            /etc/dovecot/devicepw
     PROTOCOLS             "imap pop3"
@@ -156,4 +157,5 @@ if [ "$(id -u)" -eq 0 ] && [ "${val[MAIL_UID]}" = vmail ] && getent passwd vmail
     chown vmail:vmail "${val[MAIL_ROOT]}"
 fi
 say "starting Dovecot (${val[PROTOCOLS]}; LDAP ${val[LDAP_MODE]} against ${val[LDAP_URIS]})"
+unset DOVECOT_LDAP_LOOKUP_PASSWORD   # it is in dovecot-ldap.conf.ext (0600) now
 exec dovecot -F -c "${val[CONFIG_DIR]}/dovecot.conf"
