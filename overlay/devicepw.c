@@ -280,13 +280,15 @@ devicepw_attr_time( Entry *e, AttributeDescription *ad, int64_t *t )
 	return 1;
 }
 
-/* Build "devicepwid=<id>,<mailbox ndn>" in op memory. */
-static void
+/* Build "devicepwid=<id>,<mailbox ndn>" in buf when it fits (the bind path), else in
+ * op memory. Returns 1 when the result must be freed with op->o_tmpfree. */
+static int
 devicepw_device_ndn( Operation *op, const char *id, size_t id_len,
-	struct berval *mailbox_ndn, struct berval *out )
+	struct berval *mailbox_ndn, struct berval *out, char *buf, size_t buflen )
 {
 	ber_len_t len = devicepw_rdn_prefix.bv_len + id_len + 1 + mailbox_ndn->bv_len;
-	char *p = op->o_tmpalloc( len + 1, op->o_tmpmemctx );
+	int allocated = len + 1 > buflen;
+	char *p = allocated ? op->o_tmpalloc( len + 1, op->o_tmpmemctx ) : buf;
 	out->bv_val = p;
 	out->bv_len = len;
 	memcpy( p, devicepw_rdn_prefix.bv_val, devicepw_rdn_prefix.bv_len );
@@ -296,6 +298,7 @@ devicepw_device_ndn( Operation *op, const char *id, size_t id_len,
 	*p++ = ',';
 	memcpy( p, mailbox_ndn->bv_val, mailbox_ndn->bv_len );
 	p[mailbox_ndn->bv_len] = '\0';
+	return allocated;
 }
 
 /* The device id named by a device's normalised DN, or NULL/0 when the RDN is not
@@ -816,6 +819,8 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	char canon[DPW_CANONICAL_MAX + 1];
 	size_t id_len;
 	struct berval device_ndn;
+	char ndn_buf[512];
+	int ndn_allocated;
 	Entry *e = NULL;
 	Attribute *a;
 	devicepw_bind_outcome outcome;
@@ -831,13 +836,14 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 		return devicepw_bind_primary( op, rs, on, di );
 	}
 
-	devicepw_device_ndn( op, canon, id_len, &op->o_req_ndn, &device_ndn );
+	ndn_allocated = devicepw_device_ndn( op, canon, id_len, &op->o_req_ndn, &device_ndn,
+		ndn_buf, sizeof(ndn_buf) );
 	/* No object class check here (it costs): only devices may be named devicepwId=
 	 * (devicepw_op_add) and only devicepwDevice allows devicepwSecret. */
 	if ( devicepw_entry_get( op, on, &device_ndn, NULL, &e ) != LDAP_SUCCESS
 			|| !e ) {
 		/* No such device of this mailbox: the password is not a device secret. */
-		op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+		if ( ndn_allocated ) op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
 		explicit_bzero( canon, sizeof(canon) );
 		return devicepw_bind_primary( op, rs, on, di );
 	}
@@ -900,7 +906,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 			text[sizeof(pfx) - 1 + idl] = '\0';
 			rs->sr_text = text;
 		}
-		op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+		if ( ndn_allocated ) op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
 		rs->sr_err = LDAP_SUCCESS;
 		return LDAP_SUCCESS;	/* slapd sets the bound DN and sends the result */
 	}
@@ -915,7 +921,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 			"failures=%lu\n", op->o_log_prefix, op->o_req_dn.bv_val, id,
 			devicepw_outcome_names[outcome], failures );
 	}
-	op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+	if ( ndn_allocated ) op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
 	send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
 	return rs->sr_err;
 }

@@ -7,7 +7,9 @@
 #ifndef DEVICEPW_CORE_CT_H
 #define DEVICEPW_CORE_CT_H
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace dpw::ct {
 
@@ -36,6 +38,21 @@ constexpr unsigned is_lower_alnum(unsigned c) noexcept {
 constexpr std::size_t min(std::size_t a, std::size_t b) noexcept {
     std::size_t mask = std::size_t{0} - static_cast<std::size_t>(a < b);
     return (a & mask) | (b & ~mask);
+}
+
+// Constant-time equality of two buffers of len bytes, len a multiple of 8: every
+// byte is read, differences are OR-accumulated, and only the total is tested.
+inline bool equal_words(const void *a, const void *b, std::size_t len) noexcept {
+    const unsigned char *pa = static_cast<const unsigned char *>(a);
+    const unsigned char *pb = static_cast<const unsigned char *>(b);
+    std::uint64_t diff = 0;
+    for (std::size_t i = 0; i + 8 <= len; i += 8) {
+        std::uint64_t x, y;
+        std::memcpy(&x, pa + i, 8);
+        std::memcpy(&y, pb + i, 8);
+        diff |= x ^ y;
+    }
+    return diff == 0;
 }
 
 }  // namespace dpw::ct

@@ -22,6 +22,7 @@ constexpr char kAlphabet[] = DPW_ALPHABET;
 static_assert(sizeof kAlphabet - 1 == 32, "5 bits per symbol");
 static_assert(DPW_RANDOM_CHARS * 5 == 80, "80 random bits");
 static_assert(DPW_DISPLAY_MAX == DPW_ID_MAX + 1 + DPW_RANDOM_CHARS + 3 + 1);
+static_assert(dpw::kDigestHex % 8 == 0, "ct::equal_words compares whole words");
 static_assert(DPW_STORED_MAX == 5 + DPW_KEYID_MAX + 1 + 64 + 1);
 
 // Shortest and longest canonical secrets: a 1..16 character id plus the random part.
@@ -198,10 +199,17 @@ dpw_status dpw_stored_verify(const dpw_keyring *ring, const char *stored, size_t
     }
 
     unsigned char got[dpw::kDigestBytes];
-    char got_hex[kDigestHex + 1];
+    char got_hex[kDigestHex];
     digest(*key, canon, canon_len, got);
-    sodium_bin2hex(got_hex, sizeof got_hex, got, sizeof got);  // constant time, lower case
-    const bool match = sodium_memcmp(got_hex, hex, kDigestHex) == 0;
+    // Encoding by table lookup is fine here: the digest of the offered password is
+    // not a secret worth protecting from its sender. The comparison with the stored
+    // value is constant-time (no branch or early exit on the data).
+    static constexpr char kHexDigits[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < sizeof got; ++i) {
+        got_hex[2 * i] = kHexDigits[got[i] >> 4];
+        got_hex[2 * i + 1] = kHexDigits[got[i] & 15u];
+    }
+    const bool match = dpw::ct::equal_words(got_hex, hex, kDigestHex);
     sodium_memzero(got, sizeof got);
     sodium_memzero(got_hex, sizeof got_hex);
     if (match) return DPW_OK;

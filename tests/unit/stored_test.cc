@@ -90,6 +90,26 @@ BOOST_AUTO_TEST_CASE(verify_match_and_mismatch) {
     BOOST_TEST(verify(r.get(), tampered, kCanon) == DPW_NO_MATCH);
 }
 
+// The comparison reads every digit: a change at any one of the 64 positions, to
+// another hex digit or to a non-hex byte, is a mismatch (DPW_NO_MATCH, or DPW_INVALID
+// for a value that is no longer a stored hash); upper-case hex is not ours either.
+BOOST_AUTO_TEST_CASE(every_digit_of_the_stored_hash_counts) {
+    Ring r = ring("k1 " + kHexA + "\n");
+    const std::string s = make(r.get(), kCanon);
+    const std::size_t hex_at = s.size() - 64;
+    for (std::size_t i = hex_at; i < s.size(); ++i) {
+        std::string t = s;
+        t[i] = t[i] == 'a' ? 'b' : 'a';
+        BOOST_TEST(verify(r.get(), t, kCanon) == DPW_NO_MATCH, "digit " << i - hex_at);
+        t[i] = 'g';
+        BOOST_TEST(verify(r.get(), t, kCanon) == DPW_INVALID, "non-hex digit " << i - hex_at);
+    }
+    std::string upper = s;
+    for (std::size_t i = hex_at; i < upper.size(); ++i)
+        upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
+    if (upper != s) BOOST_TEST(verify(r.get(), upper, kCanon) == DPW_INVALID);
+}
+
 BOOST_AUTO_TEST_CASE(hash_made_under_older_key_verifies_after_rotation) {
     Ring before = ring("k1 " + kHexA + "\n");
     const std::string s = make(before.get(), kCanon);
