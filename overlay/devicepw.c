@@ -412,6 +412,44 @@ devicepw_mod_replace( AttributeDescription *ad, const char *value, size_t len )
 	return m;
 }
 
+/* Internal search on the backend under this overlay (no other overlay sees it), as
+ * the rootdn, with no controls; response handles the entries with private as its
+ * sc_private. A base that does not exist counts as nothing found. */
+static int
+devicepw_internal_search( Operation *op, slap_overinst *on, struct berval *base, int scope,
+	Filter *filter, const char *filterstr, AttributeName *attrs,
+	slap_response *response, void *private )
+{
+	Operation op2 = *op;
+	SlapReply rs2 = { REP_RESULT };
+	slap_callback cb = { NULL, response, NULL, private };
+	BackendInfo *bi = op->o_bd->bd_info;
+	int rc;
+
+	op2.o_tag = LDAP_REQ_SEARCH;
+	op2.o_req_dn = *base;
+	op2.o_req_ndn = *base;
+	op2.o_callback = &cb;
+	op2.o_dn = op->o_bd->be_rootdn;
+	op2.o_ndn = op->o_bd->be_rootndn;
+	op2.o_ctrls = NULL;
+	op2.o_managedsait = SLAP_CONTROL_CRITICAL;	/* no implicit referral clause */
+	op2.ors_scope = scope;
+	op2.ors_deref = LDAP_DEREF_NEVER;
+	op2.ors_slimit = SLAP_NO_LIMIT;
+	op2.ors_tlimit = SLAP_NO_LIMIT;
+	op2.ors_limit = NULL;
+	op2.ors_attrsonly = attrs == slap_anlist_no_attrs;
+	op2.ors_attrs = attrs;
+	op2.ors_filter = filter;
+	ber_str2bv( filterstr, 0, 0, &op2.ors_filterstr );
+	op2.o_bd->bd_info = on->on_info->oi_orig;
+	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+}
+
 /* Count the devices under a mailbox (one-level search on the backend itself). */
 typedef struct devicepw_count { int n; } devicepw_count;
 
@@ -428,11 +466,7 @@ static int
 devicepw_count_devices( Operation *op, slap_overinst *on, struct berval *mailbox_ndn,
 	int *count )
 {
-	Operation op2 = *op;
-	SlapReply rs2 = { REP_RESULT };
 	devicepw_count c = { 0 };
-	slap_callback cb = { NULL, devicepw_count_cb, NULL, NULL };
-	BackendInfo *bi = op->o_bd->bd_info;
 	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
 	Filter f = { 0 };
 	int rc;
@@ -441,31 +475,10 @@ devicepw_count_devices( Operation *op, slap_overinst *on, struct berval *mailbox
 	ava.aa_value = oc_devicepwDevice->soc_cname;
 	f.f_choice = LDAP_FILTER_EQUALITY;
 	f.f_ava = &ava;
-
-	cb.sc_private = &c;
-	op2.o_tag = LDAP_REQ_SEARCH;
-	op2.o_req_dn = *mailbox_ndn;
-	op2.o_req_ndn = *mailbox_ndn;
-	op2.o_callback = &cb;
-	op2.o_dn = op->o_bd->be_rootdn;
-	op2.o_ndn = op->o_bd->be_rootndn;
-	op2.o_ctrls = NULL;
-	op2.o_managedsait = SLAP_CONTROL_CRITICAL;
-	op2.ors_scope = LDAP_SCOPE_ONELEVEL;
-	op2.ors_deref = LDAP_DEREF_NEVER;
-	op2.ors_slimit = SLAP_NO_LIMIT;
-	op2.ors_tlimit = SLAP_NO_LIMIT;
-	op2.ors_limit = NULL;
-	op2.ors_attrsonly = 1;
-	op2.ors_attrs = slap_anlist_no_attrs;
-	op2.ors_filter = &f;
-	ber_str2bv_x( "(objectClass=devicepwDevice)", 0, 0, &op2.ors_filterstr, NULL );
-	op2.o_bd->bd_info = on->on_info->oi_orig;
-	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
-	op->o_bd->bd_info = bi;
+	rc = devicepw_internal_search( op, on, mailbox_ndn, LDAP_SCOPE_ONELEVEL, &f,
+		"(objectClass=devicepwDevice)", slap_anlist_no_attrs, devicepw_count_cb, &c );
 	*count = c.n;
-	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
-	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+	return rc;
 }
 
 /* ---- who may do what with a mailbox's devices ---------------------------------- */
@@ -552,15 +565,9 @@ static int
 devicepw_find_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
 	struct berval *owner_ndn, devicepw_dn_list *out )
 {
-	Operation op2 = *op;
-	SlapReply rs2 = { REP_RESULT };
-	slap_callback cb = { NULL, devicepw_collect_cb, NULL, NULL };
-	BackendInfo *bi = op->o_bd->bd_info;
 	AttributeAssertion ava_oc = ATTRIBUTEASSERTION_INIT, ava_owner = ATTRIBUTEASSERTION_INIT;
 	Filter fand = { 0 }, foc = { 0 }, fowner = { 0 };
 	AttributeName attrs[2];
-	char fstr[] = "(&(objectClass=devicepwDevice)(devicepwOwner=*))";
-	int rc;
 
 	ava_oc.aa_desc = slap_schema.si_ad_objectClass;
 	ava_oc.aa_value = oc_devicepwDevice->soc_cname;
@@ -577,30 +584,8 @@ devicepw_find_owned( Operation *op, slap_overinst *on, struct berval *base, int 
 	memset( attrs, 0, sizeof(attrs) );
 	attrs[0].an_desc = ad_devicepwRevoked;
 	attrs[0].an_name = ad_devicepwRevoked->ad_cname;
-
-	cb.sc_private = out;
-	op2.o_tag = LDAP_REQ_SEARCH;
-	op2.o_req_dn = *base;
-	op2.o_req_ndn = *base;
-	op2.o_callback = &cb;
-	op2.o_dn = op->o_bd->be_rootdn;
-	op2.o_ndn = op->o_bd->be_rootndn;
-	op2.o_ctrls = NULL;
-	op2.o_managedsait = SLAP_CONTROL_CRITICAL;
-	op2.ors_scope = scope;
-	op2.ors_deref = LDAP_DEREF_NEVER;
-	op2.ors_slimit = SLAP_NO_LIMIT;
-	op2.ors_tlimit = SLAP_NO_LIMIT;
-	op2.ors_limit = NULL;
-	op2.ors_attrsonly = 0;
-	op2.ors_attrs = attrs;
-	op2.ors_filter = &fand;
-	ber_str2bv( fstr, sizeof(fstr) - 1, 0, &op2.ors_filterstr );
-	op2.o_bd->bd_info = on->on_info->oi_orig;
-	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
-	op->o_bd->bd_info = bi;
-	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
-	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+	return devicepw_internal_search( op, on, base, scope, &fand,
+		"(&(objectClass=devicepwDevice)(devicepwOwner=*))", attrs, devicepw_collect_cb, out );
 }
 
 /* Revoke (devicepwRevoked: TRUE, through the whole overlay stack so that it
@@ -687,45 +672,19 @@ static int
 devicepw_find_mailboxes_of( Operation *op, slap_overinst *on, struct berval *person_ndn,
 	BerVarray *out )
 {
-	Operation op2 = *op;
-	SlapReply rs2 = { REP_RESULT };
-	devicepw_mailboxes mbs = { NULL };
-	slap_callback cb = { NULL, devicepw_mailbox_cb, NULL, NULL };
-	BackendInfo *bi = op->o_bd->bd_info;
+	devicepw_mailboxes mbs = { *out };	/* appended to */
 	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
 	Filter f = { 0 };
-	char fstr[] = "(devicepwUser=*)";
 	int rc;
 
-	mbs.dns = *out;		/* appended to */
 	ava.aa_desc = ad_devicepwUser;
 	ava.aa_value = *person_ndn;
 	f.f_choice = LDAP_FILTER_EQUALITY;
 	f.f_ava = &ava;
-	cb.sc_private = &mbs;
-	op2.o_tag = LDAP_REQ_SEARCH;
-	op2.o_req_dn = op->o_bd->be_nsuffix[0];
-	op2.o_req_ndn = op->o_bd->be_nsuffix[0];
-	op2.o_callback = &cb;
-	op2.o_dn = op->o_bd->be_rootdn;
-	op2.o_ndn = op->o_bd->be_rootndn;
-	op2.o_ctrls = NULL;
-	op2.o_managedsait = SLAP_CONTROL_CRITICAL;
-	op2.ors_scope = LDAP_SCOPE_SUBTREE;
-	op2.ors_deref = LDAP_DEREF_NEVER;
-	op2.ors_slimit = SLAP_NO_LIMIT;
-	op2.ors_tlimit = SLAP_NO_LIMIT;
-	op2.ors_limit = NULL;
-	op2.ors_attrsonly = 1;
-	op2.ors_attrs = slap_anlist_no_attrs;
-	op2.ors_filter = &f;
-	ber_str2bv( fstr, sizeof(fstr) - 1, 0, &op2.ors_filterstr );
-	op2.o_bd->bd_info = on->on_info->oi_orig;
-	rc = on->on_info->oi_orig->bi_op_search( &op2, &rs2 );
-	op->o_bd->bd_info = bi;
+	rc = devicepw_internal_search( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE, &f,
+		"(devicepwUser=*)", slap_anlist_no_attrs, devicepw_mailbox_cb, &mbs );
 	*out = mbs.dns;
-	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
-	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+	return rc;
 }
 
 static int
@@ -821,6 +780,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	struct berval device_ndn;
 	char ndn_buf[512];
 	int ndn_allocated;
+	ID device_id;
 	Entry *e = NULL;
 	Attribute *a;
 	devicepw_bind_outcome outcome;
@@ -872,6 +832,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 			outcome = DPW_BIND_ERROR;
 		}
 	}
+	device_id = e->e_id;
 	devicepw_entry_release( op, on, e );
 	explicit_bzero( canon, sizeof(canon) );
 
@@ -912,8 +873,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	}
 
 	{
-		unsigned long failures = dpw_failures_bump( di->failures,
-			device_ndn.bv_val, device_ndn.bv_len );
+		unsigned long failures = dpw_failures_bump( di->failures, (uint64_t)device_id );
 		char id[DPW_ID_MAX + 1];
 		memcpy( id, device_ndn.bv_val + devicepw_rdn_prefix.bv_len, id_len );
 		id[id_len] = '\0';
@@ -953,6 +913,7 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	char secret[DPW_DISPLAY_MAX];
 	devicepw_actor actor;
 	int owned;
+	ID device_id;
 	char stored[DPW_STORED_MAX];
 	Entry *e = NULL;
 	Modifications *m;
@@ -983,6 +944,7 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	}
 	revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
 	owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
+	device_id = e->e_id;
 	devicepw_entry_release( op, on, e );
 
 	if ( actor != DPW_ACTOR_ADMIN && !owned ) {
@@ -1023,7 +985,7 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 			op->o_log_prefix, op->o_req_dn.bv_val, rc );
 		return devicepw_passmod_result( op, rs, rc, "could not store the device secret" );
 	}
-	dpw_failures_reset( di->failures, op->o_req_ndn.bv_val, op->o_req_ndn.bv_len );
+	dpw_failures_reset( di->failures, (uint64_t)device_id );
 	Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=secret-generated\n",
 		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
 
