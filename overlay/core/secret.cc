@@ -92,21 +92,29 @@ dpw_status dpw_secret_canonical(const char *pw, size_t len, char canon[DPW_CANON
         return DPW_INVALID;
     }
     // One pass without data-dependent branches: every byte is folded and written at
-    // position n (clamped to the spare byte canon[kCanonMax]); n advances unless the
-    // byte is a separator; bad collects any byte that is neither.
+    // position n of a scratch buffer as long as the input (so no clamp is needed); n
+    // advances unless the byte is a separator; bad collects any byte that is neither.
+    // The classification is arithmetic on the byte (ct.h), three range tests a byte.
+    char scratch[kOfferedMax];
     std::size_t n = 0;
     unsigned bad = 0;
     for (std::size_t i = 0; i < len; ++i) {
-        unsigned c = dpw::ct::to_lower(static_cast<unsigned char>(pw[i]));
-        unsigned sep = dpw::ct::eq(c, '-') | dpw::ct::eq(c, ' ');
-        bad |= (sep | dpw::ct::is_lower_alnum(c)) ^ 1u;
-        canon[dpw::ct::min(n, kCanonMax)] = static_cast<char>(c);
+        const unsigned raw = static_cast<unsigned char>(pw[i]);
+        const unsigned upper = dpw::ct::in_range(raw, 'A', 'Z');
+        const unsigned c = raw + (upper << 5);
+        const unsigned sep = dpw::ct::eq(c, '-') | dpw::ct::eq(c, ' ');
+        const unsigned alnum = dpw::ct::in_range(c, 'a', 'z') | dpw::ct::in_range(c, '0', '9');
+        bad |= (sep | alnum) ^ 1u;
+        scratch[n] = static_cast<char>(c);
         n += sep ^ 1u;
     }
     if (bad != 0 || n < kCanonMin || n > kCanonMax) {
+        sodium_memzero(scratch, len);
         sodium_memzero(canon, kCanonMax + 1);
         return DPW_INVALID;
     }
+    std::memcpy(canon, scratch, n);
+    sodium_memzero(scratch, n);
     canon[n] = '\0';
     *id_len = n - DPW_RANDOM_CHARS;
     return DPW_OK;
