@@ -394,6 +394,27 @@ Result Conn::compare(const std::string &dn, const std::string &attr, const std::
     return wait(msgid);
 }
 
+Entry entry_of(LDAP *ld, LDAPMessage *msg) {
+    Entry entry;
+    char *dn = ldap_get_dn(ld, msg);
+    if (dn) {
+        entry.dn = dn;
+        ldap_memfree(dn);
+    }
+    BerElement *ber = nullptr;
+    for (char *a = ldap_first_attribute(ld, msg, &ber); a; a = ldap_next_attribute(ld, msg, ber)) {
+        berval **vals = ldap_get_values_len(ld, msg, a);
+        auto &dst = entry.attrs[lower(a)];
+        if (vals) {
+            for (int i = 0; vals[i]; ++i) dst.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
+            ldap_value_free_len(vals);
+        }
+        ldap_memfree(a);
+    }
+    if (ber) ber_free(ber, 0);
+    return entry;
+}
+
 SearchResult Conn::search(const std::string &base, int scope, const std::string &filter,
                           const std::vector<std::string> &attrs) {
     SearchResult out;
@@ -411,26 +432,8 @@ SearchResult Conn::search(const std::string &base, int scope, const std::string 
     LDAPMessage *res = nullptr;
     out.res = wait(msgid, &res);
     if (!res) return out;
-    for (LDAPMessage *e = ldap_first_entry(ld_, res); e; e = ldap_next_entry(ld_, e)) {
-        Entry entry;
-        char *dn = ldap_get_dn(ld_, e);
-        if (dn) {
-            entry.dn = dn;
-            ldap_memfree(dn);
-        }
-        BerElement *ber = nullptr;
-        for (char *a = ldap_first_attribute(ld_, e, &ber); a; a = ldap_next_attribute(ld_, e, ber)) {
-            berval **vals = ldap_get_values_len(ld_, e, a);
-            auto &dst = entry.attrs[lower(a)];
-            if (vals) {
-                for (int i = 0; vals[i]; ++i) dst.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
-                ldap_value_free_len(vals);
-            }
-            ldap_memfree(a);
-        }
-        if (ber) ber_free(ber, 0);
-        out.entries.push_back(std::move(entry));
-    }
+    for (LDAPMessage *e = ldap_first_entry(ld_, res); e; e = ldap_next_entry(ld_, e))
+        out.entries.push_back(entry_of(ld_, e));
     ldap_msgfree(res);
     return out;
 }

@@ -47,6 +47,9 @@ struct Entry {
     std::vector<std::string> values(const std::string &attr) const;
 };
 
+// A search entry message as an Entry (attribute names lower-cased).
+Entry entry_of(LDAP *ld, LDAPMessage *msg);
+
 struct SearchResult {
     Result res;
     std::vector<Entry> entries;

@@ -165,21 +165,7 @@ Raw raw_wait(LDAP *ld, int msgid) {
     for (LDAPMessage *m = ldap_first_message(ld, res); m; m = ldap_next_message(ld, m)) {
         int type = ldap_msgtype(m);
         if (type == LDAP_RES_SEARCH_ENTRY) {
-            Entry e;
-            char *dn = ldap_get_dn(ld, m);
-            if (dn) {
-                e.dn = dn;
-                ldap_memfree(dn);
-            }
-            BerElement *ber = nullptr;
-            for (char *a = ldap_first_attribute(ld, m, &ber); a; a = ldap_next_attribute(ld, m, ber)) {
-                berval **vals = ldap_get_values_len(ld, m, a);
-                auto &vs = e.attrs[lower(a)];
-                for (int i = 0; vals && vals[i]; ++i) vs.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
-                if (vals) ldap_value_free_len(vals);
-                ldap_memfree(a);
-            }
-            if (ber) ber_free(ber, 0);
+            Entry e = entry_of(ld, m);
             out.dns.push_back(e.dn);
             out.entries.push_back(std::move(e));
         } else if (type == LDAP_RES_SEARCH_RESULT || type == LDAP_RES_EXTENDED) {
