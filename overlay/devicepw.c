@@ -2060,6 +2060,15 @@ devicepw_db_open( BackendDB *be, ConfigReply *cr )
 		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
 		return 1;
 	}
+	if ( BER_BVISEMPTY( &be->be_rootndn ) ) {
+		/* The overlay's own writes (secrets, last use, revocations) run as the
+		 * rootdn; a rootdn without a rootpw is enough and cannot bind. */
+		snprintf( cr->msg, sizeof(cr->msg),
+			"devicepw: the database needs a rootdn for the overlay's own writes "
+			"(a rootdn without rootpw is enough)" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
 	if ( devicepw_schema_lookup( cr ) ) return 1;
 	return 0;
 }
