@@ -559,8 +559,10 @@ std::string SlapdFixture::slapd_conf_text() const {
     c << "rootpw " << kConfigPw << "\n";
     c << "\ndatabase mdb\n";
     c << "suffix \"" << kSuffix << "\"\n";
-    c << "rootdn \"" << kRootDn << "\"\n";
-    c << "rootpw " << kRootPw << "\n";
+    if (opts_.db_rootdn) {
+        c << "rootdn \"" << kRootDn << "\"\n";
+        c << "rootpw " << kRootPw << "\n";
+    }
     c << "directory " << path("db") << "\n";
     c << "maxsize 67108864\n";
     for (auto &l : opts_.db_directives) c << l << "\n";

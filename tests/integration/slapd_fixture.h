@@ -132,6 +132,7 @@ struct SlapdOptions {
     bool write_keyfile = true;             // write a fresh key file with one key
     bool keyfile_directive = true;         // emit devicepw-keyfile <path>
     std::string loglevel = "stats";
+    bool db_rootdn = true;                 // give the mdb database its rootdn (slapd.conf mode)
 };
 
 struct ToolRun {

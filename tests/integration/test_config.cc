@@ -202,6 +202,16 @@ BOOST_AUTO_TEST_CASE(every_attribute_changes_at_run_time) {
     }
 }
 
+// The overlay's own writes run as the rootdn: a database without one is refused at
+// startup with a message that says so, not discovered at the first rotation.
+BOOST_AUTO_TEST_CASE(database_without_rootdn_stops_startup) {
+    SlapdOptions o;
+    o.db_rootdn = false;
+    SlapdFixture s(o);
+    ToolRun r = expect_refusal(s);
+    BOOST_TEST(contains_ci(r.output, "needs a rootdn"), "output does not say why:\n" << r.output);
+}
+
 BOOST_AUTO_TEST_CASE(missing_key_file_stops_startup) {
     for (ConfigMode mode : {ConfigMode::SlapdConf, ConfigMode::CnConfig}) {
         BOOST_TEST_CONTEXT(mode_name(mode)) {
