@@ -165,6 +165,21 @@ bool parse_command_line(const std::string &usage, const po::options_description 
     return true;
 }
 
+// A command whose one positional argument is a mailbox ADDRESS: adds the connection
+// and directory options, parses, and returns the address (nullopt after --help).
+std::optional<std::string> parse_address_command(Context &ctx, const Args &args,
+                                                 const po::options_description &own, const std::string &usage,
+                                                 const char *details, const std::string &name,
+                                                 po::variables_map &vm) {
+    po::options_description all;
+    all.add(own).add(connection_options()).add(directory_options()).add_options()("address", po::value<std::string>());
+    po::positional_options_description pos;
+    pos.add("address", 1);
+    if (!parse_command_line(usage, own, all, pos, args, vm, &ctx, details)) return std::nullopt;
+    if (!vm.count("address")) throw UsageError(name + " needs an ADDRESS");
+    return vm["address"].as<std::string>();
+}
+
 // ---- output ----------------------------------------------------------------------
 
 size_t display_width(const std::string &s) {
@@ -433,21 +448,17 @@ int cmd_mailbox_create(Context &ctx, const Args &args) {
     po::options_description own("mailbox create options");
     own.add_options()("help,h", "show this help")
         ("name", po::value<std::string>()->value_name("TEXT"), "cn and sn of a new entry (default: the address)");
-    po::options_description all;
-    all.add(own).add(connection_options()).add(directory_options()).add_options()("address", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("address", 1);
     po::variables_map vm;
-    if (!parse_command_line("devicepw mailbox create ADDRESS [--name TEXT] [--mailbox-parent DN]", own, all, pos,
-                            args, vm, &ctx,
-                            "Create the mailbox ADDRESS, with no password (its devices get their own).\n"
-                            "A new entry is uid=ADDRESS,<mailbox parent> with objectClass inetOrgPerson and\n"
-                            "devicepwMailbox, uid and mail ADDRESS, cn and sn TEXT. When the mailbox filter\n"
-                            "already finds one entry for ADDRESS that is not a mailbox, objectClass\n"
-                            "devicepwMailbox is added to that entry instead.\n"))
-        return 0;
-    if (!vm.count("address")) throw UsageError("mailbox create needs an ADDRESS");
-    const std::string address = vm["address"].as<std::string>();
+    const auto address_arg = parse_address_command(
+        ctx, args, own, "devicepw mailbox create ADDRESS [--name TEXT] [--mailbox-parent DN]",
+        "Create the mailbox ADDRESS, with no password (its devices get their own).\n"
+        "A new entry is uid=ADDRESS,<mailbox parent> with objectClass inetOrgPerson and\n"
+        "devicepwMailbox, uid and mail ADDRESS, cn and sn TEXT. When the mailbox filter\n"
+        "already finds one entry for ADDRESS that is not a mailbox, objectClass\n"
+        "devicepwMailbox is added to that entry instead.\n",
+        "mailbox create", vm);
+    if (!address_arg) return 0;
+    const std::string address = *address_arg;
     const std::string name = vm.count("name") ? vm["name"].as<std::string>() : address;
     Directory dir(ctx);
     std::string base, filter;
@@ -494,17 +505,13 @@ int cmd_mailbox_create(Context &ctx, const Args &args) {
 int cmd_mailbox_show(Context &ctx, const Args &args) {
     po::options_description own("mailbox show options");
     own.add_options()("help,h", "show this help")("json", "print JSON (see devicepw(1))");
-    po::options_description all;
-    all.add(own).add(connection_options()).add(directory_options()).add_options()("address", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("address", 1);
     po::variables_map vm;
-    if (!parse_command_line("devicepw mailbox show ADDRESS [--json]", own, all, pos, args, vm, &ctx,
-                            "Show a mailbox: its DN, its users and its devices.\n"))
-        return 0;
-    if (!vm.count("address")) throw UsageError("mailbox show needs an ADDRESS");
+    const auto address = parse_address_command(ctx, args, own, "devicepw mailbox show ADDRESS [--json]",
+                                               "Show a mailbox: its DN, its users and its devices.\n",
+                                               "mailbox show", vm);
+    if (!address) return 0;
     Directory dir(ctx);
-    Mailbox m = dir.mailbox(vm["address"].as<std::string>());
+    Mailbox m = dir.mailbox(*address);
     auto devices = dir.devices(m);
     const int64_t now = now_epoch();
     if (vm.count("json")) {
@@ -594,21 +601,16 @@ int cmd_mailbox_list(Context &ctx, const Args &args) {
 }
 
 int cmd_mailbox_delete(Context &ctx, const Args &args) {
-    po::options_description all;
     // -y is the password file in ldap-utils: here only --yes is accepted for confirmation.
     po::options_description own_long("mailbox delete options");
     own_long.add_options()("help,h", "show this help")("yes", "do not ask for confirmation");
-    all.add(own_long).add(connection_options()).add(directory_options()).add_options()("address",
-                                                                                       po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("address", 1);
     po::variables_map vm;
-    if (!parse_command_line("devicepw mailbox delete ADDRESS [--yes]", own_long, all, pos, args, vm, &ctx,
-                            "Delete the mailbox entry and all its devices. Asks first unless --yes.\n"))
-        return 0;
-    if (!vm.count("address")) throw UsageError("mailbox delete needs an ADDRESS");
+    const auto address = parse_address_command(
+        ctx, args, own_long, "devicepw mailbox delete ADDRESS [--yes]",
+        "Delete the mailbox entry and all its devices. Asks first unless --yes.\n", "mailbox delete", vm);
+    if (!address) return 0;
     Directory dir(ctx);
-    Mailbox m = dir.mailbox(vm["address"].as<std::string>());
+    Mailbox m = dir.mailbox(*address);
     auto devices = dir.devices(m);
     if (!vm.count("yes") &&
         !confirm("Delete mailbox " + m.address + " (" + m.dn() + ") and its " + std::to_string(devices.size()) +
@@ -668,18 +670,14 @@ int cmd_device_add(Context &ctx, const Args &args) {
         ("expires", po::value<std::string>()->value_name("DATE|DURATION"),
          "when the device stops working: 90d, 12h, 2w, 30min, 1y, YYYY-MM-DD (00:00 local), "
          "\"YYYY-MM-DD HH:MM\" (local; Z for UTC), YYYYMMDDHHMMSSZ");
-    po::options_description all;
-    all.add(own).add(connection_options()).add(directory_options()).add_options()("address", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("address", 1);
     po::variables_map vm;
-    if (!parse_command_line("devicepw device add ADDRESS --label TEXT [--owner PERSON] [--expires DATE|DURATION]",
-                            own, all, pos, args, vm, &ctx,
-                            "Add a device to the mailbox and generate its password in one step. The password\n"
-                            "is printed once and cannot be shown again. If generating it fails, the device\n"
-                            "entry is removed again.\n"))
-        return 0;
-    if (!vm.count("address")) throw UsageError("device add needs an ADDRESS");
+    const auto address = parse_address_command(
+        ctx, args, own, "devicepw device add ADDRESS --label TEXT [--owner PERSON] [--expires DATE|DURATION]",
+        "Add a device to the mailbox and generate its password in one step. The password\n"
+        "is printed once and cannot be shown again. If generating it fails, the device\n"
+        "entry is removed again.\n",
+        "device add", vm);
+    if (!address) return 0;
     if (!vm.count("label")) throw UsageError("device add needs --label TEXT (what the person calls the device)");
     if (vm.count("quiet") && vm.count("json")) throw UsageError("--quiet and --json cannot be combined");
     const std::string label = vm["label"].as<std::string>();
@@ -689,7 +687,7 @@ int cmd_device_add(Context &ctx, const Args &args) {
     if (vm.count("expires")) expires = parse_expires(vm["expires"].as<std::string>(), now_epoch());
 
     Directory dir(ctx);
-    Mailbox m = dir.mailbox(vm["address"].as<std::string>());
+    Mailbox m = dir.mailbox(*address);
     std::optional<std::string> owner;
     if (vm.count("owner")) owner = dir.person(vm["owner"].as<std::string>());
 
@@ -745,18 +743,15 @@ DeviceTarget device_target(const po::variables_map &vm, const char *cmd) {
 int cmd_device_list(Context &ctx, const Args &args) {
     po::options_description own("device list options");
     own.add_options()("help,h", "show this help")("json", "print JSON (see devicepw(1))");
-    po::options_description all;
-    all.add(own).add(connection_options()).add(directory_options()).add_options()("address", po::value<std::string>());
-    po::positional_options_description pos;
-    pos.add("address", 1);
     po::variables_map vm;
-    if (!parse_command_line("devicepw device list ADDRESS [--json]", own, all, pos, args, vm, &ctx,
-                            "List a mailbox's devices: id, label, owner, created, last used, expires and\n"
-                            "status (active, revoked, expired). Dates in local time. Never a password.\n"))
-        return 0;
-    if (!vm.count("address")) throw UsageError("device list needs an ADDRESS");
+    const auto address = parse_address_command(
+        ctx, args, own, "devicepw device list ADDRESS [--json]",
+        "List a mailbox's devices: id, label, owner, created, last used, expires and\n"
+        "status (active, revoked, expired). Dates in local time. Never a password.\n",
+        "device list", vm);
+    if (!address) return 0;
     Directory dir(ctx);
-    Mailbox m = dir.mailbox(vm["address"].as<std::string>());
+    Mailbox m = dir.mailbox(*address);
     auto devices = dir.devices(m);
     const int64_t now = now_epoch();
     if (vm.count("json")) {
