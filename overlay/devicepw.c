@@ -1130,6 +1130,17 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 			"an entry named devicepwId=... must be a device (objectClass devicepwDevice)",
 			"ADD" );
 	}
+	if ( ( a = attr_find( e->e_attrs, slap_schema.si_ad_objectClass ) ) != NULL ) {
+		unsigned i;
+		for ( i = 0; i < a->a_numvals; i++ ) {
+			ObjectClass *oc = oc_bvfind( &a->a_nvals[i] );
+			if ( oc != oc_devicepwDevice && oc != slap_schema.si_oc_top ) {
+				/* What a device may hold is what the overlay hides and checks. */
+				return devicepw_refuse( op, rs, LDAP_OBJECT_CLASS_VIOLATION,
+					"a device entry has objectClass devicepwDevice only", "ADD" );
+			}
+		}
+	}
 	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ||
 			( a = attr_find( e->e_attrs, ad_devicepwId ) ) == NULL || a->a_numvals != 1 ||
 			!dpw_id_valid( a->a_vals[0].bv_val, a->a_vals[0].bv_len ) ) {
@@ -1327,6 +1338,15 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 		if ( devicepw_mod_drops_mailbox( ml ) ) drops_mailbox = 1;
 		rc = devicepw_check_values( op, ad, ml->sml_values, &text );
 		if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
+	}
+
+	if ( place == DPW_DN_DEVICE && !be_isupdate( op ) ) {
+		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
+			if ( ml->sml_desc == slap_schema.si_ad_objectClass ) {
+				return devicepw_refuse( op, rs, LDAP_UNWILLING_TO_PERFORM,
+					"a device entry has objectClass devicepwDevice only", "MODIFY" );
+			}
+		}
 	}
 
 	/* The overlay's own writes and the rootdn's restores need nothing more. */
@@ -1610,8 +1630,72 @@ devicepw_filter_hide_subordinates( Filter *f )
 /* Per-search state for broad searches: the mailboxes whose devices the requester
  * may see (normalised DNs, ch_malloc'd). */
 typedef struct devicepw_search_state {
+	slap_overinst *on;
+	int have_readable;	/* readable computed (lazily, when first needed) */
 	BerVarray readable;
 } devicepw_search_state;
+
+/* The mailboxes whose devices the requester may see: their own DN (a mailbox reads
+ * its own devices) and the mailboxes that list them in devicepwUser. */
+static BerVarray
+devicepw_readable_mailboxes( Operation *op, slap_overinst *on )
+{
+	BerVarray readable = NULL;
+	if ( !BER_BVISEMPTY( &op->o_ndn ) ) {
+		value_add_one( &readable, &op->o_ndn );
+		devicepw_find_mailboxes_of( op, on, &op->o_ndn, &readable );
+	}
+	return readable;
+}
+
+/* Whether an entry of class devicepwDevice (which has no other class: see the add
+ * and modify handlers) could match the filter. Conservative: 1 unless the filter
+ * plainly needs an attribute or class a device cannot have, as the lookups of mail
+ * services do ("(mail=...)", "(objectClass=inetOrgPerson)"), so that those searches
+ * pay for none of the device hiding. */
+static int
+devicepw_attr_on_device( AttributeDescription *ad )
+{
+	AttributeType **at;
+	if ( !ad || ad == slap_schema.si_ad_objectClass || is_at_operational( ad->ad_type ) ) return 1;
+	for ( at = oc_devicepwDevice->soc_required; at && *at; at++ )
+		if ( is_at_subtype( ad->ad_type, *at ) ) return 1;
+	for ( at = oc_devicepwDevice->soc_allowed; at && *at; at++ )
+		if ( is_at_subtype( ad->ad_type, *at ) ) return 1;
+	return 0;
+}
+
+static int
+devicepw_filter_may_match_device( Filter *f )
+{
+	Filter *g;
+	switch ( f->f_choice ) {
+	case LDAP_FILTER_AND:
+		for ( g = f->f_list; g; g = g->f_next )
+			if ( !devicepw_filter_may_match_device( g ) ) return 0;
+		return 1;
+	case LDAP_FILTER_OR:
+		for ( g = f->f_list; g; g = g->f_next )
+			if ( devicepw_filter_may_match_device( g ) ) return 1;
+		return 0;
+	case LDAP_FILTER_PRESENT:
+		return devicepw_attr_on_device( f->f_desc );
+	case LDAP_FILTER_EQUALITY:
+		if ( f->f_ava && f->f_ava->aa_desc == slap_schema.si_ad_objectClass ) {
+			ObjectClass *oc = oc_bvfind( &f->f_ava->aa_value );
+			return !oc || is_object_subclass( oc, oc_devicepwDevice );
+		}
+		/* fallthrough */
+	case LDAP_FILTER_GE:
+	case LDAP_FILTER_LE:
+	case LDAP_FILTER_APPROX:
+		return f->f_ava ? devicepw_attr_on_device( f->f_ava->aa_desc ) : 1;
+	case LDAP_FILTER_SUBSTRINGS:
+		return f->f_sub ? devicepw_attr_on_device( f->f_sub->sa_desc ) : 1;
+	default:	/* NOT, extensible, computed: assume it may */
+		return 1;
+	}
+}
 
 /* In a broad search the filter already keeps devices out; a mailbox's
  * hasSubordinates would still tell whether it has devices: drop it for people who
@@ -1623,10 +1707,16 @@ devicepw_search_response( Operation *op, SlapReply *rs )
 
 	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry || !rs->sr_operational_attrs ||
 			!attr_find( rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates ) ||
-			!is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) ||
-			devicepw_dn_in( st->readable, &rs->sr_entry->e_nname ) ) {
+			!is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) ) {
 		return SLAP_CB_CONTINUE;
 	}
+	if ( !st->have_readable ) {
+		BackendInfo *bi = op->o_bd->bd_info;
+		st->readable = devicepw_readable_mailboxes( op, st->on );
+		st->have_readable = 1;
+		op->o_bd->bd_info = bi;
+	}
+	if ( devicepw_dn_in( st->readable, &rs->sr_entry->e_nname ) ) return SLAP_CB_CONTINUE;
 	/* Whether a mailbox has children is whether it has devices. */
 	attr_delete( &rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates );
 	return SLAP_CB_CONTINUE;
@@ -1693,7 +1783,6 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	devicepw_info *di = on->on_bi.bi_private;
 	slap_callback *sc;
 	devicepw_search_state *st;
-	BerVarray readable = NULL;
 	Filter *clause, *and;
 	int rc, direct = 0;
 
@@ -1701,6 +1790,7 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	if ( op->ors_filter ) devicepw_filter_hide_secret( op->ors_filter );
 	if ( devicepw_is_admin( op, di ) ) return SLAP_CB_CONTINUE;
 
+	/* A direct read (based at a device or at a mailbox): the mailbox's people only. */
 	rc = devicepw_check_direct_read( op, on, di, &direct );
 	if ( rc != LDAP_SUCCESS ) {
 		return devicepw_refuse( op, rs, rc,
@@ -1708,31 +1798,31 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	}
 	if ( direct || !op->ors_filter ) return SLAP_CB_CONTINUE;
 
-	/* A broad search (from above the mailboxes: an address lookup, a person listing
-	 * their mailboxes): devices of mailboxes the requester is not one of the people
-	 * of are never candidates, so that neither entries, size limits nor
-	 * hasSubordinates tell which mailbox has which devices. */
-	if ( !BER_BVISEMPTY( &op->o_ndn ) ) {
-		value_add_one( &readable, &op->o_ndn );	/* a mailbox reads its own devices */
-		devicepw_find_mailboxes_of( op, on, &op->o_ndn, &readable );
-	}
+	/* A broad search (an address lookup, a person listing their mailboxes): devices
+	 * of mailboxes the requester is not one of the people of are never candidates,
+	 * so that neither entries, size limits nor hasSubordinates tell which mailbox has
+	 * which devices. A filter no device can match needs no clause. */
 	devicepw_filter_hide_subordinates( op->ors_filter );
-	clause = devicepw_devices_clause( op, readable );
-	if ( !clause ) {
-		ber_bvarray_free( readable );
-		return devicepw_refuse( op, rs, LDAP_OTHER, "cannot restrict the search", "SEARCH" );
-	}
-	and = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
-	and->f_choice = LDAP_FILTER_AND;
-	and->f_and = op->ors_filter;
-	op->ors_filter->f_next = clause;
-	and->f_next = NULL;
-	op->ors_filter = and;
-
 	sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_search_state),
 		op->o_tmpmemctx );
 	st = (devicepw_search_state *)( sc + 1 );
-	st->readable = readable;
+	st->on = on;
+	if ( devicepw_filter_may_match_device( op->ors_filter ) ) {
+		st->readable = devicepw_readable_mailboxes( op, on );
+		st->have_readable = 1;
+		clause = devicepw_devices_clause( op, st->readable );
+		if ( !clause ) {
+			ber_bvarray_free( st->readable );
+			op->o_tmpfree( sc, op->o_tmpmemctx );
+			return devicepw_refuse( op, rs, LDAP_OTHER, "cannot restrict the search", "SEARCH" );
+		}
+		and = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
+		and->f_choice = LDAP_FILTER_AND;
+		and->f_and = op->ors_filter;
+		op->ors_filter->f_next = clause;
+		and->f_next = NULL;
+		op->ors_filter = and;
+	}
 	sc->sc_response = devicepw_search_response;
 	sc->sc_cleanup = devicepw_search_cleanup;
 	sc->sc_private = st;

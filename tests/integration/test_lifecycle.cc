@@ -235,6 +235,26 @@ BOOST_AUTO_TEST_CASE(devices_do_not_move) {
     CHECK_RC(d.bind(demo::alice, secret), LDAP_SUCCESS);
 }
 
+// A device is devicepwDevice and nothing else (no extensibleObject carrying mail or
+// userPassword under a device's name): refused on add (65) and on modify (53), for
+// administrators too.
+BOOST_AUTO_TEST_CASE(devices_have_one_object_class) {
+    Dpw d(managed_options());
+    auto root = d.slapd.root();
+    CHECK_RC(root->add(demo::device_dn("x1"), {{"objectClass", {"devicepwDevice", "extensibleObject"}},
+                                               {"devicepwId", {"x1"}},
+                                               {"devicepwLabel", {"Phone"}},
+                                               {"mail", {"alice@example.com"}}}),
+             LDAP_OBJECT_CLASS_VIOLATION);
+    BOOST_TEST(!root->read(demo::device_dn("x1")).has_value());
+    d.add_device("k3x9");
+    for (auto &m : {mod_add("objectClass", {"extensibleObject"}), mod_delete("objectClass", {"devicepwDevice"})})
+        CHECK_RC(root->modify(demo::device_dn("k3x9"), {m}), LDAP_UNWILLING_TO_PERFORM);
+    auto e = root->read(demo::device_dn("k3x9"), {"objectClass"});
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->values("objectClass").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(mailbox_keeps_its_class_while_it_has_devices) {
     Dpw d(managed_options());
     d.add_device("k3x9");
