@@ -755,4 +755,43 @@ BOOST_AUTO_TEST_CASE(people_changes_are_logged_with_who_did_it) {
     CHECK_LOGGED(d, "devicepw REVOKE", "device=\"" + demo::device_dn("b1"), "by=\"" + demo::bob);
 }
 
+// Whether a mailbox has children is whether it has devices: in a broad lookup (a filter
+// no device can match, like a mail service's), hasSubordinates is shown only to the
+// mailbox's people, whatever the ACLs grant.
+BOOST_AUTO_TEST_CASE(has_subordinates_is_for_the_mailbox_people) {
+    People d(people_options(Acls::Permissive));
+    d.add_device("a1");                  // alice: bob and erin are its people
+    d.add_device("f1", "Mac", demo::frank);  // frank: bob only
+    struct Who {
+        std::string what;
+        std::unique_ptr<Conn> conn;
+        bool alice, frank;  // sees hasSubordinates on these mailboxes
+    };
+    std::vector<Who> who;
+    who.push_back({"bob", d.bob(), true, true});
+    who.push_back({"erin", d.erin(), true, false});
+    who.push_back({"mallory", d.mal(), false, false});
+    who.push_back({"the rootdn", d.slapd.root(), true, true});
+    for (auto &w : who) {
+        BOOST_TEST_CONTEXT(w.what) {
+            auto sr = w.conn->search(demo::mailboxes, LDAP_SCOPE_SUBTREE, "(mail=*)", {"mail", "hasSubordinates"});
+            CHECK_RC(sr.res, LDAP_SUCCESS);
+            const Entry *a = sr.find(demo::alice);
+            const Entry *f = sr.find(demo::frank);
+            BOOST_REQUIRE(a != nullptr);
+            BOOST_REQUIRE(f != nullptr);
+            BOOST_TEST(a->has("hassubordinates") == w.alice);
+            BOOST_TEST(f->has("hassubordinates") == w.frank);
+            if (w.alice) BOOST_TEST(a->one("hassubordinates") == "TRUE");
+            // and no probing it through a filter
+            auto probe = w.conn->search(demo::mailboxes, LDAP_SCOPE_SUBTREE, "(&(mail=*)(hasSubordinates=TRUE))",
+                                        {"1.1"});
+            if (w.what == "the rootdn")
+                BOOST_TEST(probe.entries.size() == 2u);
+            else
+                BOOST_TEST(probe.entries.empty());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
