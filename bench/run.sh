@@ -53,10 +53,11 @@ done
 slapd=${SLAPD:-/usr/sbin/slapd}
 slapadd=${SLAPADD:-/usr/sbin/slapadd}
 slappasswd=${SLAPPASSWD:-/usr/sbin/slappasswd}
+# Absolute before anything is derived from it: slapd resolves the module path itself.
+[ -d "$build" ] && build=$(cd "$build" && pwd)
 bindbench=$build/bench/devicepw-bindbench
 benchgen=$build/bench/devicepw-benchgen
 module=$build/overlay/devicepw.so
-[ -d "$build" ] && build=$(cd "$build" && pwd)
 say() { echo "bench: $*"; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 for f in "$bindbench" "$benchgen" "$module"; do
