@@ -185,9 +185,20 @@ devicepw_schema_lookup( ConfigReply *cr )
 			ch_free( norm.bv_val );
 			return 1;
 		}
-		norm.bv_len--;
-		norm.bv_val[norm.bv_len] = '\0';
-		devicepw_rdn_prefix = norm;
+		/* Kept in static storage: it is the same for every database and lives as
+		 * long as the module. */
+		static char prefix[32];
+		if ( norm.bv_len > sizeof(prefix) ) {
+			snprintf( cr->msg, sizeof(cr->msg), "devicepw: unexpected device RDN form" );
+			Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+			ch_free( norm.bv_val );
+			return 1;
+		}
+		memcpy( prefix, norm.bv_val, norm.bv_len - 1 );
+		prefix[norm.bv_len - 1] = '\0';
+		ch_free( norm.bv_val );
+		devicepw_rdn_prefix.bv_val = prefix;
+		devicepw_rdn_prefix.bv_len = norm.bv_len - 1;
 	}
 	return 0;
 }
