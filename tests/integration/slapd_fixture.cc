@@ -711,7 +711,14 @@ void SlapdFixture::start_process(bool expect_failure, ToolRun *failure) {
             auto sz = fs::file_size(logfile(), ec);
             if (!ec) log_start = static_cast<size_t>(sz);
         }
-        std::vector<std::string> argv = {kSlapd, "-d", opts_.loglevel, "-h", uri()};
+        std::vector<std::string> argv;
+        // DEVICEPW_IT_SLAPD_WRAPPER runs slapd under a tool for a manual check, e.g.
+        // "valgrind --log-file=/tmp/vg-%p.log" (words separated by spaces).
+        if (const char *w = std::getenv("DEVICEPW_IT_SLAPD_WRAPPER")) {
+            std::istringstream words(w);
+            for (std::string word; words >> word;) argv.push_back(word);
+        }
+        argv.insert(argv.end(), {kSlapd, "-d", opts_.loglevel, "-h", uri()});
         if (opts_.mode == ConfigMode::SlapdConf) {
             argv.insert(argv.end(), {"-f", path("slapd.conf")});
         } else {
@@ -729,7 +736,7 @@ void SlapdFixture::start_process(bool expect_failure, ToolRun *failure) {
             dup2(fd, 2);
             if (chdir(dir_.c_str()) != 0) _exit(126);
             auto av = make_argv(argv);
-            execv(av[0], av.data());
+            execvp(av[0], av.data());
             _exit(127);
         }
         pid_ = pid;
