@@ -340,7 +340,15 @@ devicepw_device_ndn( Operation *op, const char *id, size_t id_len,
 	return allocated;
 }
 
-/* The device id named by a device's normalised DN, or NULL/0 when the RDN is not
+/* 1 when a normalised RDN is devicepwId=<something>. */
+static int
+devicepw_rdn_is_device( struct berval *rdn )
+{
+	return rdn->bv_len > devicepw_rdn_prefix.bv_len &&
+		strncasecmp( rdn->bv_val, devicepw_rdn_prefix.bv_val, devicepw_rdn_prefix.bv_len ) == 0;
+}
+
+/* The device id named by a device's normalised DN, or 0 when the RDN is not
  * devicepwId=<valid id>. */
 static int
 devicepw_ndn_device_id( struct berval *ndn, struct berval *id )
@@ -348,10 +356,7 @@ devicepw_ndn_device_id( struct berval *ndn, struct berval *id )
 	struct berval rdn;
 	BER_BVZERO( id );
 	dnRdn( ndn, &rdn );
-	if ( rdn.bv_len <= devicepw_rdn_prefix.bv_len ||
-		strncasecmp( rdn.bv_val, devicepw_rdn_prefix.bv_val, devicepw_rdn_prefix.bv_len ) != 0 ) {
-		return 0;
-	}
+	if ( !devicepw_rdn_is_device( &rdn ) ) return 0;
 	id->bv_val = rdn.bv_val + devicepw_rdn_prefix.bv_len;
 	id->bv_len = rdn.bv_len - devicepw_rdn_prefix.bv_len;
 	return dpw_id_valid( id->bv_val, id->bv_len );
@@ -372,9 +377,7 @@ devicepw_dn_place( struct berval *ndn, struct berval *mailbox )
 	while ( !BER_BVISEMPTY( &cur ) ) {
 		dnRdn( &cur, &rdn );
 		dnParent( &cur, &parent );
-		if ( rdn.bv_len > devicepw_rdn_prefix.bv_len &&
-				strncasecmp( rdn.bv_val, devicepw_rdn_prefix.bv_val,
-					devicepw_rdn_prefix.bv_len ) == 0 ) {
+		if ( devicepw_rdn_is_device( &rdn ) ) {
 			found = depth;
 			*mailbox = parent;
 		}
@@ -1587,7 +1590,7 @@ static int
 devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di, int *direct )
 {
 	struct berval mailbox;
-	Entry *e = NULL;
+	devicepw_actor actor;
 	int is_mailbox = 0;
 
 	*direct = 0;
@@ -1596,15 +1599,11 @@ devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di,
 		return devicepw_may_read_mailbox( op, on, di, &mailbox )
 			? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
 	}
-	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwMailbox, &e ) == LDAP_SUCCESS
-			&& e ) {
-		is_mailbox = 1;
-		devicepw_entry_release( op, on, e );
-	}
+	/* One read of the base tells both whether it is a mailbox and who asks. */
+	actor = devicepw_actor_for( op, on, di, &op->o_req_ndn, &is_mailbox );
 	if ( !is_mailbox ) return LDAP_SUCCESS;
 	*direct = 1;
-	return devicepw_may_read_mailbox( op, on, di, &op->o_req_ndn )
-		? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
+	return actor != DPW_ACTOR_NONE ? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
 }
 
 /* Filter components on hasSubordinates become Undefined in broad searches: whether
