@@ -611,23 +611,28 @@ std::string SlapdFixture::ldif_config_text() const {
     return c.str();
 }
 
-ToolRun SlapdFixture::run_tool(const std::vector<std::string> &argv, int timeout_ms) {
-    ToolRun out;
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+pid_t SlapdFixture::spawn(const std::vector<std::string> &argv, int out_fd) const {
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int devnull = ::open("/dev/null", O_RDONLY);
         if (devnull >= 0) dup2(devnull, 0);
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
+        dup2(out_fd, 1);
+        dup2(out_fd, 2);
         if (chdir(dir_.c_str()) != 0) _exit(126);
         auto av = make_argv(argv);
-        execv(av[0], av.data());
+        execvp(av[0], av.data());
         _exit(127);
     }
+    return pid;
+}
+
+ToolRun SlapdFixture::run_tool(const std::vector<std::string> &argv, int timeout_ms) {
+    ToolRun out;
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    pid_t pid = spawn(argv, pfd[1]);
     close(pfd[1]);
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     char buf[4096];
@@ -724,21 +729,10 @@ void SlapdFixture::start_process(bool expect_failure, ToolRun *failure) {
         } else {
             argv.insert(argv.end(), {"-F", path("slapd.d")});
         }
-        pid_t pid = fork();
-        if (pid < 0) throw std::runtime_error("fork failed");
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int devnull = ::open("/dev/null", O_RDONLY);
-            if (devnull >= 0) dup2(devnull, 0);
-            int fd = ::open(logfile().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-            if (fd < 0) _exit(126);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            if (chdir(dir_.c_str()) != 0) _exit(126);
-            auto av = make_argv(argv);
-            execvp(av[0], av.data());
-            _exit(127);
-        }
+        int log_fd = ::open(logfile().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (log_fd < 0) throw std::runtime_error("cannot open " + logfile());
+        pid_t pid = spawn(argv, log_fd);
+        close(log_fd);
         pid_ = pid;
         pidfd_ = open_pidfd(pid);
 

@@ -207,6 +207,9 @@ public:
 
 private:
     void start_process(bool expect_failure, ToolRun *failure);
+    // Fork and exec argv (PATH searched) in the fixture's directory, stdin from
+    // /dev/null, stdout and stderr to out_fd; the child dies with the test process.
+    pid_t spawn(const std::vector<std::string> &argv, int out_fd) const;
     void pick_port();
 
     SlapdOptions opts_;
