@@ -34,12 +34,6 @@ constexpr unsigned is_lower_alnum(unsigned c) noexcept {
     return in_range(c, 'a', 'z') | in_range(c, '0', '9');
 }
 
-// Smaller of a and b, without a branch on the values.
-constexpr std::size_t min(std::size_t a, std::size_t b) noexcept {
-    std::size_t mask = std::size_t{0} - static_cast<std::size_t>(a < b);
-    return (a & mask) | (b & ~mask);
-}
-
 // Constant-time equality of two buffers of len bytes, len a multiple of 8: every
 // byte is read, differences are OR-accumulated, and only the total is tested.
 inline bool equal_words(const void *a, const void *b, std::size_t len) noexcept {

@@ -94,17 +94,14 @@ dpw_status dpw_secret_canonical(const char *pw, size_t len, char canon[DPW_CANON
     // One pass without data-dependent branches: every byte is folded and written at
     // position n of a scratch buffer as long as the input (so no clamp is needed); n
     // advances unless the byte is a separator; bad collects any byte that is neither.
-    // The classification is arithmetic on the byte (ct.h), three range tests a byte.
+    // The classification is arithmetic on the byte (ct.h).
     char scratch[kOfferedMax];
     std::size_t n = 0;
     unsigned bad = 0;
     for (std::size_t i = 0; i < len; ++i) {
-        const unsigned raw = static_cast<unsigned char>(pw[i]);
-        const unsigned upper = dpw::ct::in_range(raw, 'A', 'Z');
-        const unsigned c = raw + (upper << 5);
+        const unsigned c = dpw::ct::to_lower(static_cast<unsigned char>(pw[i]));
         const unsigned sep = dpw::ct::eq(c, '-') | dpw::ct::eq(c, ' ');
-        const unsigned alnum = dpw::ct::in_range(c, 'a', 'z') | dpw::ct::in_range(c, '0', '9');
-        bad |= (sep | alnum) ^ 1u;
+        bad |= (sep | dpw::ct::is_lower_alnum(c)) ^ 1u;
         scratch[n] = static_cast<char>(c);
         n += sep ^ 1u;
     }
