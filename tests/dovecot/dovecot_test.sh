@@ -25,9 +25,20 @@ fatal() { echo "dovecot-test: FATAL: $*" >&2; exit 1; }
 
 if [ "$(id -u)" -eq 0 ]; then
     getent passwd nobody >/dev/null || fatal "running as root and there is no user nobody to drop to"
-    say "running as root: re-executing as nobody"
-    exec setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
-        env HOME=/ TMPDIR=/tmp "$0" "$@"
+    # nobody may not be able to reach the checkout (a clone in a 0700 directory): run
+    # from a world-readable copy of what the test uses, removed again afterwards.
+    stage=$(mktemp -d /tmp/devicepw-dovecot-stage.XXXXXX) || fatal "mktemp failed"
+    mkdir -p "$stage/tests" &&
+        cp -a "$repo/docker" "$repo/schema" "$stage/" &&
+        cp -a "$repo/tests/dovecot" "$stage/tests/" &&
+        install -m 0644 "$module" "$stage/devicepw.so" &&
+        chmod -R a+rX "$stage" || { rm -rf "$stage"; fatal "cannot stage the test files in $stage"; }
+    say "running as root: re-executing as nobody (from $stage)"
+    setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+        env HOME=/ TMPDIR=/tmp "$stage/tests/dovecot/dovecot_test.sh" "$stage/devicepw.so"
+    rc=$?
+    rm -rf "$stage"
+    exit "$rc"
 fi
 
 for cmd in /usr/sbin/slapd /usr/sbin/dovecot /usr/bin/doveadm /usr/bin/doveconf ldapadd ldappasswd ldapmodify ldapwhoami python3; do
