@@ -14,22 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devicepw_core.h" /* DPW_NOEXCEPT */
+
 #ifdef __cplusplus
-#define DPW_FAILURES_NOEXCEPT noexcept
 extern "C" {
-#else
-#define DPW_FAILURES_NOEXCEPT
 #endif
 
 typedef struct dpw_failures dpw_failures;
 
-dpw_failures *dpw_failures_new(void) DPW_FAILURES_NOEXCEPT;           /* NULL when out of memory */
-void dpw_failures_free(dpw_failures *f) DPW_FAILURES_NOEXCEPT;         /* NULL is fine */
+dpw_failures *dpw_failures_new(void) DPW_NOEXCEPT;           /* NULL when out of memory */
+void dpw_failures_free(dpw_failures *f) DPW_NOEXCEPT;         /* NULL is fine */
 /* Add one failure for the device with entry id `device`; returns the new count
  * (0 if it could not be counted). */
-unsigned long dpw_failures_bump(dpw_failures *f, uint64_t device) DPW_FAILURES_NOEXCEPT;
+unsigned long dpw_failures_bump(dpw_failures *f, uint64_t device) DPW_NOEXCEPT;
 /* Forget a device's failures (after a rotation). */
-void dpw_failures_reset(dpw_failures *f, uint64_t device) DPW_FAILURES_NOEXCEPT;
+void dpw_failures_reset(dpw_failures *f, uint64_t device) DPW_NOEXCEPT;
 
 #ifdef __cplusplus
 }

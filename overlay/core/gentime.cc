@@ -82,7 +82,7 @@ constexpr int64_t kMaxEpoch = days_from_civil(9999, 12, 31) * 86400 + 86399;
 
 extern "C" {
 
-// Declared without noexcept in devicepw_core.h; cannot throw (plain arithmetic).
+// Cannot throw (plain arithmetic).
 int dpw_gentime_parse(const char *s, size_t len, int64_t *epoch) noexcept {
     if (s == nullptr || epoch == nullptr) return -1;
     std::size_t pos = 0;
@@ -136,7 +136,7 @@ int dpw_gentime_parse(const char *s, size_t len, int64_t *epoch) noexcept {
     return 0;
 }
 
-// Declared without noexcept in devicepw_core.h; cannot throw (plain arithmetic).
+// Cannot throw (plain arithmetic).
 // Values outside years 0000..9999 are clamped to that range (the format has 4 digits).
 void dpw_gentime_format(int64_t epoch, char buf[16]) noexcept {
     if (buf == nullptr) return;
