@@ -1,30 +1,49 @@
 /* devicepw.c - slapd overlay: per-device passwords for mailbox entries.
  *
- * This file is the C glue between slapd and the devicepw core (core/, through
- * core/devicepw_core.h). It owns everything that touches slapd's structures; all
- * logic about secrets, keys and digests lives in the core.
+ * The C glue between slapd and the devicepw core (core/: devicepw_core.h for secrets,
+ * keys and digests; policy.h for the rules; failures.h and sessions.h for the little
+ * state the overlay keeps). The glue gathers facts and applies decisions; the rules
+ * themselves are in core/policy.cc, unit-tested without a server.
  *
- * A device is an entry devicepwId=<id>,<mailbox DN> (objectClass devicepwDevice)
- * holding the keyed hash of its secret. A secret is "<id>-xxxx-xxxx-xxxx-xxxx": it
- * names its device, so a simple bind to a mailbox reads exactly one entry (the
- * device, by DN) and computes one keyed hash, however many devices there are.
+ * Glossary
+ *   mailbox    an entry with objectClass devicepwMailbox (auxiliary)
+ *   device     an entry devicepwId=<id>,<mailbox DN>, objectClass devicepwDevice only,
+ *              holding the keyed hash of its secret "<id>-xxxx-xxxx-xxxx-xxxx"
+ *   person     a DN in the mailbox's devicepwUser: manages the devices they own
+ *   admin      the rootdn, a devicepw-admin DN or a member of a devicepw-admin group
+ *   actor      the requester's relation to the mailbox an operation is about
+ *              (dpw_actor: anonymous, stranger, the mailbox by primary password, the
+ *              mailbox by device/SASL, someone proxying as the mailbox, person, admin,
+ *              root, replication, the overlay itself)
+ *   place      where a DN stands: plain, a device, or below a device (from its RDNs
+ *              alone, so that decisions made on it reveal nothing about existence)
  *
- * Operations handled, each by the callback named after it:
- *   bind      - a device secret authenticates as the mailbox
- *   extended  - Password Modify on a device generates/rotates its secret
- *   add       - device rules: parent is a mailbox, id syntax, label, limit
- *   modify    - revocation is final, server-maintained attributes, label
- *   modrdn    - devices do not move
- *   delete    - only administrators delete devices
- *   search    - devicepwSecret is readable only by the rootdn and secret readers:
- *   compare     filters and compares on it are refused, and the response
- *               callback strips it from entries
+ * Operations, each handled by the callback named after it:
+ *   bind       a device secret authenticates as the mailbox: one entry read by DN,
+ *              one keyed hash; a primary-password bind is remembered per connection
+ *   extended   Password Modify on a device generates or rotates its secret; on a
+ *              mailbox it is for administrators and the mailbox's own password only
+ *   add, modify, modrdn, delete   gather facts, ask the policy, apply its decision
+ *   search, compare   direct reads of mailboxes and devices are for their people;
+ *              sort keys on devicepwSecret are refused
+ *   access_allowed    the visibility rules on every path slapd has (filters, results,
+ *              compare, read-entry controls, sync searches): devicepwSecret only for
+ *              the rootdn and secret readers, device entries and a mailbox's
+ *              hasSubordinates only for the mailbox's people, whatever the ACLs grant
+ *   response   belt and braces: devicepwSecret stripped from entries sent to others
+ *   entry_get  proxied authorization: a virtual authzFrom for the mailbox's people
+ *
+ * The overlay never writes into a structure slapd or another overlay owns: filters,
+ * attribute lists and entries handed in are read only (an entry being added is the
+ * operation's own). Its internal operations start from a clean operation state
+ * (devicepw_internal_op): no controls, control flags, CSN, abandon flag or extras of
+ * the client operation.
  *
  * Threading: configuration fields change only while slapd is paused (cn=config
  * writes pause the server; slapd.conf is read before threads start), so operation
  * callbacks read them without locks. Per-operation state lives on the stack or in
- * op->o_tmpmemctx. The only shared mutable state is the failure counters, which
- * lock internally.
+ * op->o_tmpmemctx. Shared mutable state (failure counters, primary-password
+ * sessions) locks internally.
  */
 
 #include "portable.h"
@@ -38,6 +57,8 @@
 
 #include "devicepw_core.h"
 #include "failures.h"
+#include "policy.h"
+#include "sessions.h"
 
 #define DPW_ARC "2.25.255856649164264369961457662193972977575"
 
@@ -54,6 +75,7 @@ typedef struct devicepw_info {
 	BerVarray admins;          /* devicepw-admin (pretty / normalised) */
 	BerVarray nadmins;
 	dpw_failures *failures;    /* failed binds per device */
+	dpw_sessions *sessions;    /* connections bound with a mailbox's own password */
 } devicepw_info;
 
 enum {
@@ -236,14 +258,6 @@ devicepw_is_admin( Operation *op, devicepw_info *di )
 	return 0;
 }
 
-/* May write stored hashes and server-maintained attributes: the rootdn (restore,
- * and the overlay's own internal writes, which run as the rootdn) and replication. */
-static int
-devicepw_is_privileged( Operation *op )
-{
-	return be_isroot( op ) || be_isupdate( op );
-}
-
 /* Fetch an entry straight from the backend under this overlay (no overlay entry
  * hooks: the overlay's own reads need none, and the bind path saves the walk). */
 static int
@@ -362,13 +376,11 @@ devicepw_ndn_device_id( struct berval *ndn, struct berval *id )
 	return dpw_id_valid( id->bv_val, id->bv_len );
 }
 
-/* Where a normalised DN stands relative to devices: DPW_DN_PLAIN when no RDN of it
- * is devicepwId=...; DPW_DN_DEVICE when its own (and only) such RDN is the first;
- * DPW_DN_BELOW_DEVICE when it lies below one. For the last two, *mailbox is set to
- * the DN above the topmost devicepwId RDN: the mailbox that decides who may know. */
-enum { DPW_DN_PLAIN = 0, DPW_DN_DEVICE, DPW_DN_BELOW_DEVICE };
-
-static int
+/* Where a normalised DN stands relative to devices (dpw_place): PLAIN when no RDN of
+ * it is devicepwId=...; DEVICE when its own (and only) such RDN is the first;
+ * BELOW_DEVICE when it lies below one. For the last two, *mailbox is set to the DN
+ * above the topmost devicepwId RDN: the mailbox that decides who may know. */
+static dpw_place
 devicepw_dn_place( struct berval *ndn, struct berval *mailbox )
 {
 	struct berval cur = *ndn, rdn, parent;
@@ -384,12 +396,24 @@ devicepw_dn_place( struct berval *ndn, struct berval *mailbox )
 		cur = parent;
 		depth++;
 	}
-	if ( found < 0 ) return DPW_DN_PLAIN;
-	return found == 0 ? DPW_DN_DEVICE : DPW_DN_BELOW_DEVICE;
+	if ( found < 0 ) return DPW_PLACE_PLAIN;
+	return found == 0 ? DPW_PLACE_DEVICE : DPW_PLACE_BELOW_DEVICE;
 }
 
+/* 1 when e is a device entry: named devicepwId=... (only devices may be: the add and
+ * modrdn rules). Cheaper than an object class test, for the visibility hooks. */
+static int
+devicepw_entry_is_device( Entry *e )
+{
+	struct berval rdn;
+	if ( BER_BVISEMPTY( &e->e_nname ) ) return 0;
+	dnRdn( &e->e_nname, &rdn );
+	return devicepw_rdn_is_device( &rdn );
+}
+/* ---- internal operations ------------------------------------------------------ */
+
 /* The overlay's own internal writes carry this as the private data of their
- * callback, so that its handlers neither log them twice nor act on them again. */
+ * callback, so that its handlers know them (DPW_ACTOR_INTERNAL) and log nothing twice. */
 static char devicepw_internal_marker;
 
 static int
@@ -402,44 +426,66 @@ devicepw_op_is_internal( Operation *op )
 	return 0;
 }
 
-/* Run an internal modify of dn through the whole overlay stack of this database
- * (so syncprov and accesslog see it), as the rootdn. mods are freed by the caller. */
+/* The one builder of internal operations: a copy of the client operation's header
+ * (thread, connection, memory context, time) with a clean operation state: as the
+ * rootdn, no controls and no control flags, no CSN, not abandoned, no extras, no
+ * read-entry controls, replicated normally. ctrlflags and controls are the caller's
+ * storage for the cleared per-control arrays. */
+static void
+devicepw_internal_op( Operation *op, Operation *op2, ber_tag_t tag, slap_callback *cb,
+	void **controls )
+{
+	*op2 = *op;
+	op2->o_tag = tag;
+	op2->o_callback = cb;
+	op2->o_dn = op->o_bd->be_rootdn;
+	op2->o_ndn = op->o_bd->be_rootndn;
+	op2->o_ctrls = NULL;
+	memset( op2->o_ctrlflag, 0, sizeof(op2->o_ctrlflag) );
+	memset( controls, 0, sizeof(void *) * SLAP_MAX_CIDS );
+	op2->o_controls = controls;
+	BER_BVZERO( &op2->o_csn );
+	op2->o_abandon = 0;
+	op2->o_cancel = SLAP_CANCEL_NONE;
+	op2->o_dont_replicate = 0;
+	op2->o_no_schema_check = 0;
+	op2->o_groups = NULL;
+	op2->o_do_not_cache = 1;
+	LDAP_SLIST_INIT( &op2->o_extra );
+}
+
+/* An internal modify of dn through the whole overlay stack of this database (so
+ * syncprov and accesslog see it and it replicates), as the rootdn. mods are freed by
+ * the caller. */
 static int
 devicepw_internal_modify( Operation *op, slap_overinst *on, struct berval *dn,
-	struct berval *ndn, Modifications *mods, SlapReply *rs_out )
+	struct berval *ndn, Modifications *mods )
 {
-	Operation op2 = *op;
+	Operation op2;
+	void *controls[SLAP_MAX_CIDS];
 	SlapReply rs2 = { REP_RESULT };
 	slap_callback cb = { NULL, slap_null_cb, NULL, &devicepw_internal_marker };
 	BackendInfo *bi = op->o_bd->bd_info;
 	int rc;
 
-	op2.o_tag = LDAP_REQ_MODIFY;
+	devicepw_internal_op( op, &op2, LDAP_REQ_MODIFY, &cb, controls );
 	op2.o_req_dn = *dn;
 	op2.o_req_ndn = *ndn;
-	op2.o_callback = &cb;
 	op2.orm_modlist = mods;
 	op2.orm_no_opattrs = 0;
 	op2.orm_increment = 0;
-	op2.o_dn = op->o_bd->be_rootdn;
-	op2.o_ndn = op->o_bd->be_rootndn;
-	op2.o_ctrls = NULL;
-	op2.o_managedsait = SLAP_CONTROL_NONE;
-	op2.o_relax = SLAP_CONTROL_NONE;
-	op2.o_no_schema_check = 0;
 	op2.o_bd->bd_info = (BackendInfo *)on->on_info;
 	rc = op2.o_bd->be_modify( &op2, &rs2 );
 	op->o_bd->bd_info = bi;
 	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
-	if ( rs_out ) *rs_out = rs2;
 	return rc;
 }
 
 static Modifications *
-devicepw_mod_replace( AttributeDescription *ad, const char *value, size_t len )
+devicepw_mod_values( AttributeDescription *ad, short op, const char *value, size_t len )
 {
 	Modifications *m = ch_calloc( 1, sizeof(Modifications) );
-	m->sml_op = LDAP_MOD_REPLACE;
+	m->sml_op = op;
 	m->sml_flags = SLAP_MOD_INTERNAL;
 	m->sml_desc = ad;
 	m->sml_type = ad->ad_cname;
@@ -454,27 +500,30 @@ devicepw_mod_replace( AttributeDescription *ad, const char *value, size_t len )
 	return m;
 }
 
+static Modifications *
+devicepw_mod_replace( AttributeDescription *ad, const char *value, size_t len )
+{
+	return devicepw_mod_values( ad, LDAP_MOD_REPLACE, value, len );
+}
+
 /* Internal search on the backend under this overlay (no other overlay sees it), as
- * the rootdn, with no controls; response handles the entries with private as its
- * sc_private. A base that does not exist counts as nothing found. */
+ * the rootdn, with no controls; every entry found is passed to collect. A base that
+ * does not exist counts as nothing found. */
 static int
 devicepw_internal_search( Operation *op, slap_overinst *on, struct berval *base, int scope,
 	Filter *filter, const char *filterstr, AttributeName *attrs,
-	slap_response *response, void *private )
+	slap_response *collect, void *private )
 {
-	Operation op2 = *op;
+	Operation op2;
+	void *controls[SLAP_MAX_CIDS];
 	SlapReply rs2 = { REP_RESULT };
-	slap_callback cb = { NULL, response, NULL, private };
+	slap_callback cb = { NULL, collect, NULL, private };
 	BackendInfo *bi = op->o_bd->bd_info;
 	int rc;
 
-	op2.o_tag = LDAP_REQ_SEARCH;
+	devicepw_internal_op( op, &op2, LDAP_REQ_SEARCH, &cb, controls );
 	op2.o_req_dn = *base;
 	op2.o_req_ndn = *base;
-	op2.o_callback = &cb;
-	op2.o_dn = op->o_bd->be_rootdn;
-	op2.o_ndn = op->o_bd->be_rootndn;
-	op2.o_ctrls = NULL;
 	op2.o_managedsait = SLAP_CONTROL_CRITICAL;	/* no implicit referral clause */
 	op2.ors_scope = scope;
 	op2.ors_deref = LDAP_DEREF_NEVER;
@@ -492,23 +541,32 @@ devicepw_internal_search( Operation *op, slap_overinst *on, struct berval *base,
 	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
 }
 
-/* Count the devices under a mailbox (one-level search on the backend itself). */
-typedef struct devicepw_count { int n; } devicepw_count;
+/* The one collector of internal searches: the normalised DNs of the entries found
+ * (those with devicepwRevoked: TRUE skipped when skip_revoked), and their number. */
+typedef struct devicepw_found {
+	BerVarray dns;		/* ch_malloc'd; NULL when only counting */
+	int n;
+	int keep_dns;
+	int skip_revoked;
+} devicepw_found;
 
 static int
-devicepw_count_cb( Operation *op, SlapReply *rs )
+devicepw_collect_cb( Operation *op, SlapReply *rs )
 {
-	if ( rs->sr_type == REP_SEARCH ) {
-		((devicepw_count *)op->o_callback->sc_private)->n++;
-	}
+	devicepw_found *f = op->o_callback->sc_private;
+	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry ) return 0;
+	if ( f->skip_revoked && devicepw_attr_is_true( rs->sr_entry, ad_devicepwRevoked ) ) return 0;
+	f->n++;
+	if ( f->keep_dns ) value_add_one( &f->dns, &rs->sr_entry->e_nname );
 	return 0;
 }
 
+/* Count the devices under a mailbox (one-level search on the backend itself). */
 static int
 devicepw_count_devices( Operation *op, slap_overinst *on, struct berval *mailbox_ndn,
 	int *count )
 {
-	devicepw_count c = { 0 };
+	devicepw_found c = { NULL, 0, 0, 0 };
 	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
 	Filter f = { 0 };
 	int rc;
@@ -518,24 +576,12 @@ devicepw_count_devices( Operation *op, slap_overinst *on, struct berval *mailbox
 	f.f_choice = LDAP_FILTER_EQUALITY;
 	f.f_ava = &ava;
 	rc = devicepw_internal_search( op, on, mailbox_ndn, LDAP_SCOPE_ONELEVEL, &f,
-		"(objectClass=devicepwDevice)", slap_anlist_no_attrs, devicepw_count_cb, &c );
+		"(objectClass=devicepwDevice)", slap_anlist_no_attrs, devicepw_collect_cb, &c );
 	*count = c.n;
 	return rc;
 }
 
-/* ---- who may do what with a mailbox's devices ---------------------------------- */
-
-/* The relation of the requesting identity to one mailbox. Administrators manage
- * every device; a mailbox's users (devicepwUser) read its devices and manage the
- * ones they own; the mailbox itself (a connection bound with a device password)
- * may read its devices but never manage them: a stolen device password must not
- * mint more. */
-typedef enum {
-	DPW_ACTOR_NONE = 0,
-	DPW_ACTOR_MAILBOX,
-	DPW_ACTOR_USER,
-	DPW_ACTOR_ADMIN
-} devicepw_actor;
+/* ---- who asks ------------------------------------------------------------------ */
 
 /* 1 when ndn is one of the normalised values of ad in e. */
 static int
@@ -550,66 +596,187 @@ devicepw_entry_has_dn( Entry *e, AttributeDescription *ad, struct berval *ndn )
 	return 0;
 }
 
-/* The requester's relation to the mailbox mailbox_ndn. *exists is set to whether
- * that entry is a mailbox (NULL allowed). */
-static devicepw_actor
+/* The actor as far as it does not depend on a mailbox: the server itself, an
+ * administrator, anonymous; DPW_ACTOR_STRANGER for everyone else. */
+static dpw_actor
+devicepw_actor_global( Operation *op, devicepw_info *di )
+{
+	if ( devicepw_op_is_internal( op ) ) return DPW_ACTOR_INTERNAL;
+	if ( be_isupdate( op ) ) return DPW_ACTOR_REPLICATION;
+	if ( be_isroot( op ) ) return DPW_ACTOR_ROOT;
+	if ( BER_BVISEMPTY( &op->o_ndn ) ) return DPW_ACTOR_ANONYMOUS;
+	if ( devicepw_is_admin( op, di ) ) return DPW_ACTOR_ADMIN;
+	return DPW_ACTOR_STRANGER;
+}
+
+/* The requester's relation to the mailbox mb (an entry already read, or NULL when
+ * the mailbox does not exist), given the global actor. */
+static dpw_actor
+devicepw_actor_on( Operation *op, devicepw_info *di, dpw_actor global, Entry *mb,
+	struct berval *mailbox_ndn )
+{
+	if ( global != DPW_ACTOR_STRANGER || !mb ) return global;
+	if ( dn_match( &op->o_ndn, mailbox_ndn ) ) {
+		/* The mailbox itself: someone acting as it, or bound with a device secret or
+		 * by SASL, or with its own password (recorded by the bind handler). */
+		if ( !op->o_conn || !dn_match( &op->o_ndn, &op->o_conn->c_ndn ) )
+			return DPW_ACTOR_MAILBOX_PROXIED;
+		if ( dpw_sessions_is_primary( di->sessions, (uint64_t)op->o_connid,
+				op->o_ndn.bv_val, op->o_ndn.bv_len ) )
+			return DPW_ACTOR_MAILBOX_PRIMARY;
+		return DPW_ACTOR_MAILBOX_DEVICE;
+	}
+	if ( devicepw_entry_has_dn( mb, ad_devicepwUser, &op->o_ndn ) ) return DPW_ACTOR_PERSON;
+	return DPW_ACTOR_STRANGER;
+}
+
+/* The requester's relation to the mailbox at mailbox_ndn, reading it when needed.
+ * *exists (NULL allowed) is set to whether that entry is a mailbox. */
+static dpw_actor
 devicepw_actor_for( Operation *op, slap_overinst *on, devicepw_info *di,
 	struct berval *mailbox_ndn, int *exists )
 {
 	Entry *mb = NULL;
-	devicepw_actor actor = DPW_ACTOR_NONE;
+	dpw_actor global = devicepw_actor_global( op, di ), actor;
 
 	if ( exists ) *exists = 0;
-	if ( devicepw_is_admin( op, di ) ) {
-		actor = DPW_ACTOR_ADMIN;
-		if ( !exists ) return actor;
+	if ( global != DPW_ACTOR_STRANGER && !exists ) return global;
+	if ( devicepw_entry_get( op, on, mailbox_ndn, oc_devicepwMailbox, &mb ) != LDAP_SUCCESS ) {
+		mb = NULL;
 	}
-	if ( devicepw_entry_get( op, on, mailbox_ndn, oc_devicepwMailbox, &mb ) != LDAP_SUCCESS
-			|| !mb ) {
-		return actor;
-	}
-	if ( exists ) *exists = 1;
-	if ( actor == DPW_ACTOR_NONE && !BER_BVISEMPTY( &op->o_ndn ) ) {
-		if ( dn_match( &op->o_ndn, mailbox_ndn ) ) {
-			actor = DPW_ACTOR_MAILBOX;
-		} else if ( devicepw_entry_has_dn( mb, ad_devicepwUser, &op->o_ndn ) ) {
-			actor = DPW_ACTOR_USER;
-		}
-	}
-	devicepw_entry_release( op, on, mb );
+	if ( exists ) *exists = mb != NULL;
+	actor = devicepw_actor_on( op, di, global, mb, mailbox_ndn );
+	if ( mb ) devicepw_entry_release( op, on, mb );
 	return actor;
 }
 
-static const char devicepw_text_not_allowed[] = "not allowed to manage this mailbox's devices";
-static const char devicepw_text_not_owner[] =
-	"people manage only the devices they own; ask an administrator for the others";
+/* Log a refusal and answer it. */
+static int
+devicepw_refuse( Operation *op, SlapReply *rs, int err, const char *text, const char *what,
+	dpw_actor actor )
+{
+	Debug( LDAP_DEBUG_STATS, "%s devicepw %s dn=\"%s\" by=\"%s\" as=%s refused: %s\n",
+		op->o_log_prefix, what, op->o_req_dn.bv_val, op->o_dn.bv_val,
+		dpw_actor_name( actor ), text );
+	send_ldap_error( op, rs, err, text );
+	return rs->sr_err;
+}
+
+/* ---- modifications as the policy sees them --------------------------------------- */
+
+/* The attribute class of a description: by its type (so options and OID forms of a
+ * protected attribute are the same attribute), classified by the core. */
+static dpw_attr_class
+devicepw_ad_class( AttributeDescription *ad )
+{
+	struct berval *name;
+	if ( !ad || !ad->ad_type ) return DPW_ATTR_OTHER;
+	name = &ad->ad_type->sat_cname;
+	return dpw_attr_classify( name->bv_val, name->bv_len );
+}
+
+/* Values of a berval array as dpw_values in op memory (NULL when there are none). */
+static dpw_value *
+devicepw_values( Operation *op, BerVarray vals, size_t *n )
+{
+	dpw_value *v;
+	size_t i, count = 0;
+	*n = 0;
+	if ( !vals ) return NULL;
+	while ( !BER_BVISNULL( &vals[count] ) ) count++;
+	if ( count == 0 ) return NULL;
+	v = op->o_tmpalloc( count * sizeof(dpw_value), op->o_tmpmemctx );
+	for ( i = 0; i < count; i++ ) {
+		v[i].val = vals[i].bv_val;
+		v[i].len = vals[i].bv_len;
+	}
+	*n = count;
+	return v;
+}
+
+/* A modification list as dpw_mods in op memory; free with devicepw_mods_free. For
+ * devicepwRevoked and devicepwUser the normalised values are used (booleanMatch has
+ * no normaliser: then the values). */
+static dpw_mod *
+devicepw_mods_of( Operation *op, Modifications *ml, size_t *n )
+{
+	Modifications *m;
+	dpw_mod *mods;
+	size_t count = 0, i = 0;
+
+	for ( m = ml; m; m = m->sml_next ) count++;
+	*n = count;
+	if ( count == 0 ) return NULL;
+	mods = op->o_tmpcalloc( count, sizeof(dpw_mod), op->o_tmpmemctx );
+	for ( m = ml; m; m = m->sml_next, i++ ) {
+		BerVarray v = m->sml_values;
+		mods[i].cls = devicepw_ad_class( m->sml_desc );
+		if ( ( mods[i].cls == DPW_ATTR_REVOKED || mods[i].cls == DPW_ATTR_USERS ) &&
+				m->sml_nvalues ) {
+			v = m->sml_nvalues;
+		}
+		switch ( m->sml_op & LDAP_MOD_OP ) {
+		case LDAP_MOD_DELETE:
+		case SLAP_MOD_SOFTDEL:
+			mods[i].kind = DPW_MOD_DELETE;
+			break;
+		case LDAP_MOD_REPLACE:
+			mods[i].kind = DPW_MOD_REPLACE;
+			break;
+		default:	/* add, soft add, increment */
+			mods[i].kind = DPW_MOD_ADD;
+		}
+		mods[i].values = devicepw_values( op, v, &mods[i].nvalues );
+		mods[i].server_internal = ( m->sml_flags & SLAP_MOD_INTERNAL ) != 0;
+	}
+	return mods;
+}
+
+/* The attributes of an entry as dpw_mods (kind ADD). */
+static dpw_mod *
+devicepw_attrs_of( Operation *op, Entry *e, size_t *n )
+{
+	Attribute *a;
+	dpw_mod *mods;
+	size_t count = 0, i = 0;
+
+	for ( a = e->e_attrs; a; a = a->a_next ) count++;
+	*n = count;
+	if ( count == 0 ) return NULL;
+	mods = op->o_tmpcalloc( count, sizeof(dpw_mod), op->o_tmpmemctx );
+	for ( a = e->e_attrs; a; a = a->a_next, i++ ) {
+		mods[i].cls = devicepw_ad_class( a->a_desc );
+		mods[i].kind = DPW_MOD_ADD;
+		mods[i].values = devicepw_values( op, a->a_vals, &mods[i].nvalues );
+	}
+	return mods;
+}
+
+static void
+devicepw_mods_free( Operation *op, dpw_mod *mods, size_t n )
+{
+	size_t i;
+	if ( !mods ) return;
+	for ( i = 0; i < n; i++ ) {
+		if ( mods[i].values ) op->o_tmpfree( (void *)mods[i].values, op->o_tmpmemctx );
+	}
+	op->o_tmpfree( mods, op->o_tmpmemctx );
+}
 
 /* ---- revoking the devices of people who leave a mailbox ------------------------ */
 
-typedef struct devicepw_dn_list {
-	BerVarray dns;		/* device DNs to revoke, ch_malloc'd */
-} devicepw_dn_list;
-
-static int
-devicepw_collect_cb( Operation *op, SlapReply *rs )
+/* Revoke (devicepwRevoked: TRUE, through the whole overlay stack so that it
+ * replicates) every unrevoked device owned by owner_ndn under base (one level under
+ * a mailbox, or the whole subtree). */
+static void
+devicepw_revoke_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
+	struct berval *owner_ndn, const char *why )
 {
-	if ( rs->sr_type == REP_SEARCH && rs->sr_entry &&
-			!devicepw_attr_is_true( rs->sr_entry, ad_devicepwRevoked ) ) {
-		devicepw_dn_list *l = op->o_callback->sc_private;
-		value_add_one( &l->dns, &rs->sr_entry->e_nname );
-	}
-	return 0;
-}
-
-/* Internal search on the backend itself, as the rootdn, for devicepwDevice entries
- * owned by owner_ndn under base (one level under a mailbox, or the whole subtree). */
-static int
-devicepw_find_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
-	struct berval *owner_ndn, devicepw_dn_list *out )
-{
+	devicepw_found found = { NULL, 0, 1, 1 };
 	AttributeAssertion ava_oc = ATTRIBUTEASSERTION_INIT, ava_owner = ATTRIBUTEASSERTION_INIT;
 	Filter fand = { 0 }, foc = { 0 }, fowner = { 0 };
 	AttributeName attrs[2];
+	int i;
 
 	ava_oc.aa_desc = slap_schema.si_ad_objectClass;
 	ava_oc.aa_value = oc_devicepwDevice->soc_cname;
@@ -622,36 +789,25 @@ devicepw_find_owned( Operation *op, slap_overinst *on, struct berval *base, int 
 	foc.f_next = &fowner;
 	fand.f_choice = LDAP_FILTER_AND;
 	fand.f_and = &foc;
-
 	memset( attrs, 0, sizeof(attrs) );
 	attrs[0].an_desc = ad_devicepwRevoked;
 	attrs[0].an_name = ad_devicepwRevoked->ad_cname;
-	return devicepw_internal_search( op, on, base, scope, &fand,
-		"(&(objectClass=devicepwDevice)(devicepwOwner=*))", attrs, devicepw_collect_cb, out );
-}
 
-/* Revoke (devicepwRevoked: TRUE, through the whole overlay stack so that it
- * replicates) every unrevoked device owned by owner_ndn under base. */
-static void
-devicepw_revoke_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
-	struct berval *owner_ndn, const char *why )
-{
-	devicepw_dn_list l = { NULL };
-	int i;
-
-	if ( devicepw_find_owned( op, on, base, scope, owner_ndn, &l ) != LDAP_SUCCESS ) {
+	if ( devicepw_internal_search( op, on, base, scope, &fand,
+			"(&(objectClass=devicepwDevice)(devicepwOwner=*))", attrs,
+			devicepw_collect_cb, &found ) != LDAP_SUCCESS ) {
 		Debug( LDAP_DEBUG_ANY, "%s devicepw: could not find the devices of \"%s\" under \"%s\"\n",
 			op->o_log_prefix, owner_ndn->bv_val, base->bv_val );
 	}
-	for ( i = 0; l.dns && !BER_BVISNULL( &l.dns[i] ); i++ ) {
+	for ( i = 0; found.dns && !BER_BVISNULL( &found.dns[i] ); i++ ) {
 		Modifications *m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
-		int rc = devicepw_internal_modify( op, on, &l.dns[i], &l.dns[i], m, NULL );
+		int rc = devicepw_internal_modify( op, on, &found.dns[i], &found.dns[i], m );
 		slap_mods_free( m, 1 );
 		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" owner=\"%s\" reason=%s "
-			"by=\"%s\" rc=%d\n", op->o_log_prefix, l.dns[i].bv_val, owner_ndn->bv_val, why,
+			"by=\"%s\" rc=%d\n", op->o_log_prefix, found.dns[i].bv_val, owner_ndn->bv_val, why,
 			op->o_dn.bv_val, rc );
 	}
-	ber_bvarray_free( l.dns );
+	ber_bvarray_free( found.dns );
 }
 
 /* State carried from a modify or delete to its result. */
@@ -692,29 +848,13 @@ devicepw_modify_result( Operation *op, SlapReply *rs )
 	return SLAP_CB_CONTINUE;
 }
 
-/* After a successful delete of a person: take them off every mailbox (which revokes
- * their devices there through the modify path) and revoke every device they own. */
-typedef struct devicepw_mailboxes {
-	BerVarray dns;
-} devicepw_mailboxes;
-
-static int
-devicepw_mailbox_cb( Operation *op, SlapReply *rs )
-{
-	if ( rs->sr_type == REP_SEARCH && rs->sr_entry ) {
-		devicepw_mailboxes *m = op->o_callback->sc_private;
-		value_add_one( &m->dns, &rs->sr_entry->e_nname );
-	}
-	return 0;
-}
-
 /* The mailboxes that list person_ndn in devicepwUser (internal search on the
- * backend, as the rootdn; wants `index devicepwUser eq`). Appends to *out. */
+ * backend, as the rootdn; wants `index devicepwUser eq`). */
 static int
 devicepw_find_mailboxes_of( Operation *op, slap_overinst *on, struct berval *person_ndn,
 	BerVarray *out )
 {
-	devicepw_mailboxes mbs = { *out };	/* appended to */
+	devicepw_found found = { NULL, 0, 1, 0 };
 	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
 	Filter f = { 0 };
 	int rc;
@@ -724,11 +864,13 @@ devicepw_find_mailboxes_of( Operation *op, slap_overinst *on, struct berval *per
 	f.f_choice = LDAP_FILTER_EQUALITY;
 	f.f_ava = &ava;
 	rc = devicepw_internal_search( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE, &f,
-		"(devicepwUser=*)", slap_anlist_no_attrs, devicepw_mailbox_cb, &mbs );
-	*out = mbs.dns;
+		"(devicepwUser=*)", slap_anlist_no_attrs, devicepw_collect_cb, &found );
+	*out = found.dns;
 	return rc;
 }
 
+/* After a successful delete of a person: take them off every mailbox (which revokes
+ * their devices there through the modify path) and revoke every device they own. */
 static int
 devicepw_delete_result( Operation *op, SlapReply *rs )
 {
@@ -741,18 +883,9 @@ devicepw_delete_result( Operation *op, SlapReply *rs )
 
 	devicepw_find_mailboxes_of( op, on, &p->target, &mailboxes );
 	for ( i = 0; mailboxes && !BER_BVISNULL( &mailboxes[i] ); i++ ) {
-		Modifications *m = ch_calloc( 1, sizeof(Modifications) );
-		int rc;
-		m->sml_op = LDAP_MOD_DELETE;
-		m->sml_flags = SLAP_MOD_INTERNAL;
-		m->sml_desc = ad_devicepwUser;
-		m->sml_type = ad_devicepwUser->ad_cname;
-		m->sml_numvals = 1;
-		m->sml_values = ch_calloc( 2, sizeof(struct berval) );
-		m->sml_nvalues = ch_calloc( 2, sizeof(struct berval) );
-		ber_dupbv( &m->sml_values[0], &p->target );
-		ber_dupbv( &m->sml_nvalues[0], &p->target );
-		rc = devicepw_internal_modify( op, on, &mailboxes[i], &mailboxes[i], m, NULL );
+		Modifications *m = devicepw_mod_values( ad_devicepwUser, LDAP_MOD_DELETE,
+			p->target.bv_val, p->target.bv_len );
+		int rc = devicepw_internal_modify( op, on, &mailboxes[i], &mailboxes[i], m );
 		slap_mods_free( m, 1 );
 		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" removed=\"%s\" "
 			"reason=person-deleted by=\"%s\" rc=%d\n", op->o_log_prefix, mailboxes[i].bv_val,
@@ -785,32 +918,56 @@ devicepw_push_post( Operation *op, slap_overinst *on, slap_response *response,
 
 /* ---- bind --------------------------------------------------------------------- */
 
+/* A successful simple bind with an entry's own password: remember the connection as
+ * bound with a primary password (the only way a mailbox keeps the right to set its
+ * credentials). */
+static int
+devicepw_primary_bind_result( Operation *op, SlapReply *rs )
+{
+	devicepw_info *di = op->o_callback->sc_private;
+	if ( rs->sr_type == REP_RESULT && rs->sr_err == LDAP_SUCCESS ) {
+		dpw_sessions_set_primary( di->sessions, (uint64_t)op->o_connid,
+			op->o_req_ndn.bv_val, op->o_req_ndn.bv_len );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+static int
+devicepw_primary_bind_cleanup( Operation *op, SlapReply *rs )
+{
+	slap_callback *sc = op->o_callback;
+	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
+		op->o_callback = sc->sc_next;
+		op->o_tmpfree( sc, op->o_tmpmemctx );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
 /* When the password does not name a device: a mailbox's own userPassword binds
  * only if devicepw-primary-password is on; anything else binds as stock slapd. */
 static int
 devicepw_bind_primary( Operation *op, SlapReply *rs, slap_overinst *on, devicepw_info *di )
 {
-	Entry *e = NULL;
-	if ( di->primary_password ) return SLAP_CB_CONTINUE;
-	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwMailbox, &e ) == LDAP_SUCCESS
-			&& e ) {
-		devicepw_entry_release( op, on, e );
-		Debug( LDAP_DEBUG_STATS, "%s devicepw BIND mailbox=\"%s\" outcome=primary-password-off\n",
-			op->o_log_prefix, op->o_req_dn.bv_val );
-		send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
-		return rs->sr_err;
+	slap_callback *sc;
+	if ( !di->primary_password ) {
+		Entry *e = NULL;
+		if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwMailbox, &e ) == LDAP_SUCCESS
+				&& e ) {
+			devicepw_entry_release( op, on, e );
+			Debug( LDAP_DEBUG_STATS, "%s devicepw BIND mailbox=\"%s\" outcome=primary-password-off\n",
+				op->o_log_prefix, op->o_req_dn.bv_val );
+			send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+			return rs->sr_err;
+		}
 	}
+	sc = op->o_tmpcalloc( 1, sizeof(slap_callback), op->o_tmpmemctx );
+	sc->sc_response = devicepw_primary_bind_result;
+	sc->sc_cleanup = devicepw_primary_bind_cleanup;
+	sc->sc_private = di;
+	sc->sc_next = op->o_callback;
+	op->o_callback = sc;
 	return SLAP_CB_CONTINUE;
 }
-
-typedef enum {
-	DPW_BIND_OK, DPW_BIND_WRONG, DPW_BIND_REVOKED, DPW_BIND_EXPIRED,
-	DPW_BIND_NO_SECRET, DPW_BIND_ERROR
-} devicepw_bind_outcome;
-
-static const char *const devicepw_outcome_names[] = {
-	"ok", "wrong-secret", "revoked", "expired", "no-secret", "error"
-};
 
 static int
 devicepw_op_bind( Operation *op, SlapReply *rs )
@@ -825,12 +982,15 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	ID device_id;
 	Entry *e = NULL;
 	Attribute *a;
-	devicepw_bind_outcome outcome;
+	dpw_bind_outcome outcome;
 	int write_lastused = 0;
 	dpw_keyring *ring = di->ring;
+	char keyid[DPW_KEYID_MAX + 1] = "";
 
-	if ( op->orb_method != LDAP_AUTH_SIMPLE || BER_BVISEMPTY( &op->orb_cred ) ||
-			!ring || BER_BVISNULL( &devicepw_rdn_prefix ) ) {
+	if ( op->orb_method != LDAP_AUTH_SIMPLE ) return SLAP_CB_CONTINUE;
+	/* A new bind ends whatever the connection was bound as. */
+	dpw_sessions_forget( di->sessions, (uint64_t)op->o_connid );
+	if ( BER_BVISEMPTY( &op->orb_cred ) || !ring || BER_BVISNULL( &devicepw_rdn_prefix ) ) {
 		return SLAP_CB_CONTINUE;
 	}
 	if ( dpw_secret_canonical( op->orb_cred.bv_val, op->orb_cred.bv_len,
@@ -841,7 +1001,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	ndn_allocated = devicepw_device_ndn( op, canon, id_len, &op->o_req_ndn, &device_ndn,
 		ndn_buf, sizeof(ndn_buf) );
 	/* No object class check here (it costs): only devices may be named devicepwId=
-	 * (devicepw_op_add) and only devicepwDevice allows devicepwSecret. */
+	 * (the add and modrdn rules) and only devicepwDevice allows devicepwSecret. */
 	if ( devicepw_entry_get( op, on, &device_ndn, NULL, &e ) != LDAP_SUCCESS
 			|| !e ) {
 		/* No such device of this mailbox: the password is not a device secret. */
@@ -851,26 +1011,32 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	}
 
 	/* The device decides. */
-	if ( devicepw_attr_is_true( e, ad_devicepwRevoked ) ) {
-		outcome = DPW_BIND_REVOKED;
-	} else if ( ( a = attr_find( e->e_attrs, ad_devicepwSecret ) ) == NULL || a->a_numvals == 0 ) {
-		outcome = DPW_BIND_NO_SECRET;
-	} else {
-		dpw_status st = dpw_stored_verify( ring, a->a_vals[0].bv_val, a->a_vals[0].bv_len,
-			canon, id_len + DPW_RANDOM_CHARS );
-		if ( st == DPW_OK ) {
-			int64_t expires = 0;
-			int has_expiry = devicepw_attr_time( e, ad_devicepwExpires, &expires );
-			if ( has_expiry < 0 || ( has_expiry > 0 && (int64_t)op->o_time >= expires ) ) {
-				outcome = DPW_BIND_EXPIRED;
-			} else {
-				outcome = DPW_BIND_OK;
-				write_lastused = devicepw_lastused_stale( op, e, di->lastused_precision );
+	{
+		int revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
+		int has_secret = 0, verify = DPW_INVALID, expiry = 0, expired = 0;
+		int64_t expires = 0;
+		a = attr_find( e->e_attrs, ad_devicepwSecret );
+		if ( !revoked && a && a->a_numvals > 0 ) {
+			has_secret = 1;
+			verify = dpw_stored_verify( ring, a->a_vals[0].bv_val, a->a_vals[0].bv_len,
+				canon, id_len + DPW_RANDOM_CHARS );
+			if ( verify == DPW_UNKNOWN_KEY ) {
+				/* name the key in the log: a key missing on this server */
+				const char *k = a->a_vals[0].bv_val + 5, *end = memchr( k, '$',
+					a->a_vals[0].bv_len > 5 ? a->a_vals[0].bv_len - 5 : 0 );
+				if ( end && (size_t)( end - k ) <= DPW_KEYID_MAX ) {
+					memcpy( keyid, k, end - k );
+					keyid[end - k] = '\0';
+				}
 			}
-		} else if ( st == DPW_NO_MATCH ) {
-			outcome = DPW_BIND_WRONG;
-		} else {
-			outcome = DPW_BIND_ERROR;
+			if ( verify == DPW_OK ) {
+				expiry = devicepw_attr_time( e, ad_devicepwExpires, &expires );
+				expired = expiry > 0 && (int64_t)op->o_time >= expires;
+			}
+		}
+		outcome = dpw_bind_decide( revoked, has_secret, verify, expiry, expired );
+		if ( outcome == DPW_BIND_OK ) {
+			write_lastused = devicepw_lastused_stale( op, e, di->lastused_precision );
 		}
 	}
 	device_id = e->e_id;
@@ -881,14 +1047,11 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 		if ( write_lastused ) {
 			char now[16];
 			Modifications *m;
-			struct berval dn;
 			int rc;
 			dpw_gentime_format( (int64_t)op->o_time, now );
 			m = devicepw_mod_replace( ad_devicepwLastUsed, now, 15 );
-			/* The device's DN as the client might see it; the normalised one is a
-			 * valid DN too and this is an internal operation. */
-			dn = device_ndn;
-			rc = devicepw_internal_modify( op, on, &dn, &device_ndn, m, NULL );
+			/* The normalised DN is a valid DN too, and this is an internal operation. */
+			rc = devicepw_internal_modify( op, on, &device_ndn, &device_ndn, m );
 			slap_mods_free( m, 1 );
 			if ( rc != LDAP_SUCCESS ) {
 				/* Not fatal: the bind itself succeeded. */
@@ -918,9 +1081,16 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 		char id[DPW_ID_MAX + 1];
 		memcpy( id, device_ndn.bv_val + devicepw_rdn_prefix.bv_len, id_len );
 		id[id_len] = '\0';
-		Debug( LDAP_DEBUG_STATS, "%s devicepw BIND mailbox=\"%s\" device=%s outcome=%s "
-			"failures=%lu\n", op->o_log_prefix, op->o_req_dn.bv_val, id,
-			devicepw_outcome_names[outcome], failures );
+		if ( outcome == DPW_BIND_UNKNOWN_KEY ) {
+			Debug( LDAP_DEBUG_ANY, "%s devicepw BIND mailbox=\"%s\" device=%s outcome=%s "
+				"key=%s failures=%lu: the stored hash names a key this server's key file "
+				"lacks\n", op->o_log_prefix, op->o_req_dn.bv_val, id,
+				dpw_bind_outcome_name( outcome ), keyid, failures );
+		} else {
+			Debug( LDAP_DEBUG_STATS, "%s devicepw BIND mailbox=\"%s\" device=%s outcome=%s "
+				"failures=%lu\n", op->o_log_prefix, op->o_req_dn.bv_val, id,
+				dpw_bind_outcome_name( outcome ), failures );
+		}
 	}
 	if ( ndn_allocated ) op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
 	send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
@@ -944,6 +1114,35 @@ devicepw_passmod_result( Operation *op, SlapReply *rs, int err, const char *text
 }
 
 static int
+devicepw_passmod_refuse( Operation *op, SlapReply *rs, dpw_decision d, dpw_actor actor )
+{
+	Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD dn=\"%s\" by=\"%s\" as=%s refused: %s\n",
+		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val, dpw_actor_name( actor ),
+		d.text );
+	return devicepw_passmod_result( op, rs, d.code, d.text );
+}
+
+/* Password Modify on an entry that is not a device: a mailbox's userPassword is a
+ * credential only administrators and the mailbox with its own password may set. */
+static int
+devicepw_passmod_plain( Operation *op, SlapReply *rs, slap_overinst *on, devicepw_info *di )
+{
+	dpw_target t = { DPW_PLACE_PLAIN };
+	dpw_actor actor;
+	dpw_decision d;
+	int is_mailbox = 0;
+
+	actor = devicepw_actor_for( op, on, di, &op->o_req_ndn, &is_mailbox );
+	if ( !is_mailbox ) return SLAP_CB_CONTINUE;
+	t.exists = 1;
+	t.is_mailbox = 1;
+	t.primary_allowed = di->primary_password;
+	d = dpw_policy_passmod( actor, &t, 0 );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_passmod_refuse( op, rs, d, actor );
+	return SLAP_CB_CONTINUE;
+}
+
+static int
 devicepw_op_extended( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
@@ -952,62 +1151,50 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	struct berval devid, mailbox;
 	const char *text = NULL;
 	char secret[DPW_DISPLAY_MAX];
-	devicepw_actor actor;
-	int owned;
-	ID device_id;
 	char stored[DPW_STORED_MAX];
+	dpw_actor actor;
+	dpw_decision d;
+	dpw_target t = { DPW_PLACE_DEVICE };
+	dpw_place place;
+	ID device_id;
 	Entry *e = NULL;
 	Modifications *m;
 	struct berval *rsp;
 	struct berval secret_bv;
-	int revoked, rc;
-	SlapReply rs2 = { REP_RESULT };
+	int rc;
 
 	if ( ber_bvcmp( &slap_EXOP_MODIFY_PASSWD, &op->ore_reqoid ) != 0 ||
 			BER_BVISNULL( &devicepw_rdn_prefix ) || BER_BVISEMPTY( &op->o_req_ndn ) ) {
 		return SLAP_CB_CONTINUE;
 	}
-	if ( devicepw_dn_place( &op->o_req_ndn, &mailbox ) == DPW_DN_PLAIN ) {
-		return SLAP_CB_CONTINUE;	/* not a device: stock Password Modify */
-	}
+	place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	if ( place == DPW_PLACE_PLAIN ) return devicepw_passmod_plain( op, rs, on, di );
+
 	/* Who asks is decided from the mailbox first, so that the answer to someone
 	 * who may not manage its devices says nothing about which devices exist. */
 	actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
-	if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
-		Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=refused\n",
-			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
-		return devicepw_passmod_result( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			devicepw_text_not_allowed );
-	}
-	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) != LDAP_SUCCESS
+	d = dpw_policy_gate( actor, DPW_OP_PASSMOD, place );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_passmod_refuse( op, rs, d, actor );
+	if ( place != DPW_PLACE_DEVICE ||
+			devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) != LDAP_SUCCESS
 			|| !e ) {
-		return SLAP_CB_CONTINUE;	/* no such device: slapd answers as for any entry */
+		/* no such device: refuse without letting slapd write a password there */
+		return devicepw_passmod_result( op, rs, LDAP_NO_SUCH_OBJECT, NULL );
 	}
-	revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
-	owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
+	t.exists = 1;
+	t.is_device = 1;
+	t.device_revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
+	t.device_owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
 	device_id = e->e_id;
 	devicepw_entry_release( op, on, e );
 
-	if ( actor != DPW_ACTOR_ADMIN && !owned ) {
-		Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=refused\n",
-			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
-		return devicepw_passmod_result( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			devicepw_text_not_owner );
-	}
 	/* passwd_extop has already replaced a missing new password by one of its own;
 	 * only the request itself says whether the client supplied one. */
 	if ( slap_passwd_parse( op->ore_reqdata, &id, &oldpw, &newpw, &text ) != LDAP_SUCCESS ) {
 		return devicepw_passmod_result( op, rs, LDAP_PROTOCOL_ERROR, text );
 	}
-	if ( !BER_BVISEMPTY( &newpw ) ) {
-		return devicepw_passmod_result( op, rs, LDAP_UNWILLING_TO_PERFORM,
-			"device secrets are generated by the server: "
-			"run ldappasswd on the device entry without a new password" );
-	}
-	if ( revoked ) {
-		return devicepw_passmod_result( op, rs, LDAP_UNWILLING_TO_PERFORM,
-			"device is revoked, and revocation is final: add a new device" );
-	}
+	d = dpw_policy_passmod( actor, &t, !BER_BVISEMPTY( &newpw ) );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_passmod_refuse( op, rs, d, actor );
 	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) || !di->ring ) {
 		return devicepw_passmod_result( op, rs, LDAP_OTHER, "device entry has no valid devicepwId" );
 	}
@@ -1018,7 +1205,7 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 		return devicepw_passmod_result( op, rs, LDAP_OTHER, "could not generate a device secret" );
 	}
 	m = devicepw_mod_replace( ad_devicepwSecret, stored, strlen( stored ) );
-	rc = devicepw_internal_modify( op, on, &op->o_req_dn, &op->o_req_ndn, m, &rs2 );
+	rc = devicepw_internal_modify( op, on, &op->o_req_dn, &op->o_req_ndn, m );
 	slap_mods_free( m, 1 );
 	if ( rc != LDAP_SUCCESS ) {
 		explicit_bzero( secret, sizeof(secret) );
@@ -1027,8 +1214,9 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 		return devicepw_passmod_result( op, rs, rc, "could not store the device secret" );
 	}
 	dpw_failures_reset( di->failures, (uint64_t)device_id );
-	Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" outcome=secret-generated\n",
-		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" as=%s "
+		"outcome=secret-generated\n", op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val,
+		dpw_actor_name( actor ) );
 
 	/* The only place the secret ever leaves the server. */
 	secret_bv.bv_val = secret;
@@ -1048,56 +1236,7 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	return SLAPD_ABANDON;
 }
 
-/* ---- add: device rules -------------------------------------------------------- */
-
-/* Common checks of values written by a client to device attributes: secrets are
- * set by Password Modify, server-maintained attributes by the server, labels
- * must be readable text. Returns an LDAP result code and sets *text. */
-static int
-devicepw_check_values( Operation *op, AttributeDescription *ad, BerVarray vals,
-	const char **text )
-{
-	int i;
-	if ( ad == ad_devicepwSecret ) {
-		if ( !devicepw_is_privileged( op ) ) {
-			*text = "devicepwSecret is set by the server: generate or rotate a device "
-				"secret with ldappasswd (Password Modify) on the device entry";
-			return LDAP_UNWILLING_TO_PERFORM;
-		}
-		for ( i = 0; vals && !BER_BVISNULL( &vals[i] ); i++ ) {
-			if ( !dpw_stored_valid( vals[i].bv_val, vals[i].bv_len ) ) {
-				*text = "devicepwSecret must be a stored hash (dpw1$<keyid>$<64 hex>); "
-					"generate secrets with ldappasswd";
-				return LDAP_INVALID_SYNTAX;
-			}
-		}
-	} else if ( ad == ad_devicepwLastUsed || ad == ad_devicepwRevokedAt ) {
-		if ( !devicepw_is_privileged( op ) ) {
-			*text = ad == ad_devicepwLastUsed
-				? "devicepwLastUsed is maintained by the server"
-				: "devicepwRevokedAt is maintained by the server: set devicepwRevoked: TRUE";
-			return LDAP_UNWILLING_TO_PERFORM;
-		}
-	} else if ( ad == ad_devicepwLabel ) {
-		for ( i = 0; vals && !BER_BVISNULL( &vals[i] ); i++ ) {
-			const char *problem = dpw_label_problem( vals[i].bv_val, vals[i].bv_len );
-			if ( problem ) {
-				*text = problem;
-				return LDAP_CONSTRAINT_VIOLATION;
-			}
-		}
-	}
-	return LDAP_SUCCESS;
-}
-
-static int
-devicepw_refuse( Operation *op, SlapReply *rs, int err, const char *text, const char *what )
-{
-	Debug( LDAP_DEBUG_STATS, "%s devicepw %s dn=\"%s\" by=\"%s\" refused: %s\n",
-		op->o_log_prefix, what, op->o_req_dn.bv_val, op->o_dn.bv_val, text );
-	send_ldap_error( op, rs, err, text );
-	return rs->sr_err;
-}
+/* ---- add ---------------------------------------------------------------------- */
 
 static int
 devicepw_op_add( Operation *op, SlapReply *rs )
@@ -1106,105 +1245,86 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 	devicepw_info *di = on->on_bi.bi_private;
 	Entry *e = op->ora_e;
 	Attribute *a;
-	struct berval pndn, devid;
-	const char *text = NULL;
-	int rc, count = 0, is_mailbox = 0, place;
-	devicepw_actor actor;
+	struct berval mailbox = BER_BVNULL, devid;
+	dpw_add_facts f = { 0 };
+	dpw_add_outcome out;
+	dpw_actor actor;
+	dpw_decision d;
+	dpw_mod *attrs;
+	size_t nattrs;
+	int is_mailbox = 0;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
 
-	place = devicepw_dn_place( &op->o_req_ndn, &pndn );
-	if ( place == DPW_DN_PLAIN ) {
-		if ( is_entry_objectclass( e, oc_devicepwDevice, 0 ) ) {
-			return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
-				"a device entry is named devicepwId=<id>,<mailbox DN> where <id> is "
-				"1-16 characters from a-z and 0-9", "ADD" );
-		}
-		/* A mailbox's users are managed by administrators. */
-		if ( attr_find( e->e_attrs, ad_devicepwUser ) && !devicepw_is_admin( op, di ) ) {
-			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-				"only administrators change the users of a mailbox", "ADD" );
-		}
-		return SLAP_CB_CONTINUE;
+	f.place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	if ( f.place == DPW_PLACE_PLAIN ) {
+		actor = devicepw_actor_global( op, di );
+	} else {
+		/* Decided from the mailbox first: nothing about its devices leaks to others. */
+		actor = devicepw_actor_for( op, on, di, &mailbox, &is_mailbox );
+		d = dpw_policy_gate( actor, DPW_OP_ADD, f.place );
+		if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "ADD", actor );
 	}
-
-	/* Decided from the mailbox first: nothing about its devices leaks to others. */
-	actor = devicepw_actor_for( op, on, di, &pndn, &is_mailbox );
-	if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
-		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			devicepw_text_not_allowed, "ADD" );
-	}
-	if ( place == DPW_DN_BELOW_DEVICE ) {
-		if ( be_isupdate( op ) ) return SLAP_CB_CONTINUE;
-		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
-			"devices have no child entries", "ADD" );
-	}
-	if ( !is_entry_objectclass( e, oc_devicepwDevice, 0 ) ) {
-		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
-			"an entry named devicepwId=... must be a device (objectClass devicepwDevice)",
-			"ADD" );
-	}
+	f.parent_is_mailbox = is_mailbox;
+	f.has_device_class = is_entry_objectclass( e, oc_devicepwDevice, 0 );
+	f.classes_only_device = 1;
 	if ( ( a = attr_find( e->e_attrs, slap_schema.si_ad_objectClass ) ) != NULL ) {
 		unsigned i;
 		for ( i = 0; i < a->a_numvals; i++ ) {
 			ObjectClass *oc = oc_bvfind( &a->a_nvals[i] );
-			if ( oc != oc_devicepwDevice && oc != slap_schema.si_oc_top ) {
-				/* What a device may hold is what the overlay hides and checks. */
-				return devicepw_refuse( op, rs, LDAP_OBJECT_CLASS_VIOLATION,
-					"a device entry has objectClass devicepwDevice only", "ADD" );
-			}
+			if ( oc != oc_devicepwDevice && oc != slap_schema.si_oc_top ) f.classes_only_device = 0;
 		}
 	}
-	if ( !devicepw_ndn_device_id( &op->o_req_ndn, &devid ) ||
-			( a = attr_find( e->e_attrs, ad_devicepwId ) ) == NULL || a->a_numvals != 1 ||
-			!dpw_id_valid( a->a_vals[0].bv_val, a->a_vals[0].bv_len ) ) {
-		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
-			"a device entry is named devicepwId=<id>,<mailbox DN> where <id> is "
-			"1-16 characters from a-z and 0-9", "ADD" );
-	}
-	for ( a = e->e_attrs; a; a = a->a_next ) {
-		rc = devicepw_check_values( op, a->a_desc, a->a_vals, &text );
-		if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "ADD" );
-	}
-	if ( !is_mailbox ) {
-		return devicepw_refuse( op, rs, LDAP_NAMING_VIOLATION,
-			"a device must be added directly under a mailbox entry "
-			"(objectClass devicepwMailbox)", "ADD" );
-	}
-	rc = devicepw_count_devices( op, on, &pndn, &count );
-	if ( rc != LDAP_SUCCESS ) {
-		return devicepw_refuse( op, rs, LDAP_OTHER, "could not count the mailbox's devices", "ADD" );
-	}
-	if ( count >= di->max_devices ) {
-		return devicepw_refuse( op, rs, LDAP_ADMINLIMIT_EXCEEDED,
-			"this mailbox has the maximum number of devices (devicepw-max-devices, "
-			"revoked devices included): delete a revoked device first", "ADD" );
-	}
+	f.id_ok = devicepw_ndn_device_id( &op->o_req_ndn, &devid ) &&
+		( a = attr_find( e->e_attrs, ad_devicepwId ) ) != NULL && a->a_numvals == 1 &&
+		dpw_id_valid( a->a_vals[0].bv_val, a->a_vals[0].bv_len ) &&
+		a->a_vals[0].bv_len == devid.bv_len &&
+		memcmp( a->a_vals[0].bv_val, devid.bv_val, devid.bv_len ) == 0;
+	f.device_count = -1;
+	f.max_devices = di->max_devices;
+	f.has_owner = attr_find( e->e_attrs, ad_devicepwOwner ) != NULL;
+	f.has_revoked_true = devicepw_attr_is_true( e, ad_devicepwRevoked );
+	f.has_revoked_at = attr_find( e->e_attrs, ad_devicepwRevokedAt ) != NULL;
 
-	/* The owner: a person adding a device owns it, whatever they sent; an
-	 * administrator may name any owner and owns it by default. */
-	if ( actor == DPW_ACTOR_USER ) {
+	attrs = devicepw_attrs_of( op, e, &nattrs );
+	out = dpw_policy_add( actor, &f, attrs, nattrs );
+	if ( out.decision.code == DPW_R_ALLOW && out.needs_count ) {
+		if ( devicepw_count_devices( op, on, &mailbox, &f.device_count ) != LDAP_SUCCESS ) {
+			devicepw_mods_free( op, attrs, nattrs );
+			return devicepw_refuse( op, rs, LDAP_OTHER, "could not count the mailbox's devices",
+				"ADD", actor );
+		}
+		out = dpw_policy_add( actor, &f, attrs, nattrs );
+	}
+	devicepw_mods_free( op, attrs, nattrs );
+	if ( out.decision.code != DPW_R_ALLOW ) {
+		return devicepw_refuse( op, rs, out.decision.code, out.decision.text, "ADD", actor );
+	}
+	if ( f.place == DPW_PLACE_PLAIN ) return SLAP_CB_CONTINUE;
+
+	/* The entry being added is this operation's own: the owner and the revocation
+	 * time are set on it. */
+	if ( out.owner == DPW_OWNER_FORCE ) {
 		attr_delete( &e->e_attrs, ad_devicepwOwner );
 		attr_merge_one( e, ad_devicepwOwner, &op->o_dn, &op->o_ndn );
-	} else if ( !attr_find( e->e_attrs, ad_devicepwOwner ) && !BER_BVISEMPTY( &op->o_ndn ) &&
-			!be_isroot( op ) ) {
+	} else if ( out.owner == DPW_OWNER_DEFAULT ) {
 		attr_merge_one( e, ad_devicepwOwner, &op->o_dn, &op->o_ndn );
 	}
-	if ( devicepw_attr_is_true( e, ad_devicepwRevoked ) &&
-			!attr_find( e->e_attrs, ad_devicepwRevokedAt ) ) {
+	if ( out.add_revoked_at ) {
 		char now[16];
 		struct berval bv;
 		dpw_gentime_format( (int64_t)op->o_time, now );
 		ber_str2bv( now, 15, 0, &bv );
 		attr_merge_one( e, ad_devicepwRevokedAt, &bv, &bv );
 	}
-	Debug( LDAP_DEBUG_STATS, "%s devicepw ADD device=\"%s\" by=\"%s\" as=%s\n",
-		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val,
-		actor == DPW_ACTOR_USER ? "user" : "admin" );
+	if ( actor != DPW_ACTOR_REPLICATION && actor != DPW_ACTOR_INTERNAL ) {
+		Debug( LDAP_DEBUG_STATS, "%s devicepw ADD device=\"%s\" by=\"%s\" as=%s\n",
+			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val, dpw_actor_name( actor ) );
+	}
 	return SLAP_CB_CONTINUE;
 }
 
-/* ---- modify: revocation is final, server-maintained attributes ----------------- */
+/* ---- modify ------------------------------------------------------------------- */
 
 /* Whether a modification leaves objectClass without devicepwMailbox. */
 static int
@@ -1226,87 +1346,29 @@ devicepw_mod_drops_mailbox( Modifications *ml )
 	return 0;
 }
 
-/* The people a sequence of devicepwUser modifications removes from a mailbox whose
- * users are now `current` (normalised). Returns a ch_malloc'd array, or NULL. */
-static BerVarray
-devicepw_users_removed( Modifications *modlist, Attribute *current, BerVarray *added )
-{
-	BerVarray now = NULL, removed = NULL;
-	Modifications *ml;
-	unsigned i;
-	int j, k;
-
-	if ( current ) {
-		for ( i = 0; i < current->a_numvals; i++ ) value_add_one( &now, &current->a_nvals[i] );
-	}
-	for ( ml = modlist; ml; ml = ml->sml_next ) {
-		BerVarray v;
-		if ( ml->sml_desc != ad_devicepwUser ) continue;
-		v = ml->sml_nvalues ? ml->sml_nvalues : ml->sml_values;
-		switch ( ml->sml_op & LDAP_MOD_OP ) {
-		case LDAP_MOD_REPLACE:
-			ber_bvarray_free( now );
-			now = NULL;
-			/* fallthrough */
-		case LDAP_MOD_ADD:
-		case SLAP_MOD_SOFTADD:
-			for ( j = 0; v && !BER_BVISNULL( &v[j] ); j++ ) value_add_one( &now, &v[j] );
-			break;
-		case LDAP_MOD_DELETE:
-		case SLAP_MOD_SOFTDEL:
-			if ( !v ) {
-				ber_bvarray_free( now );
-				now = NULL;
-				break;
-			}
-			for ( j = 0; v && !BER_BVISNULL( &v[j] ); j++ ) {
-				for ( k = 0; now && !BER_BVISNULL( &now[k] ); k++ ) {
-					if ( dn_match( &now[k], &v[j] ) ) {
-						ch_free( now[k].bv_val );
-						for ( ; !BER_BVISNULL( &now[k] ); k++ ) now[k] = now[k + 1];
-						break;
-					}
-				}
-			}
-			break;
-		}
-	}
-	/* removed = current - now; added = now - current */
-	if ( current ) {
-		for ( i = 0; i < current->a_numvals; i++ ) {
-			int kept = 0;
-			for ( k = 0; now && !BER_BVISNULL( &now[k] ); k++ ) {
-				if ( dn_match( &now[k], &current->a_nvals[i] ) ) { kept = 1; break; }
-			}
-			if ( !kept ) value_add_one( &removed, &current->a_nvals[i] );
-		}
-	}
-	if ( added ) {
-		*added = NULL;
-		for ( k = 0; now && !BER_BVISNULL( &now[k] ); k++ ) {
-			int was = 0;
-			for ( i = 0; current && i < current->a_numvals; i++ ) {
-				if ( dn_match( &now[k], &current->a_nvals[i] ) ) { was = 1; break; }
-			}
-			if ( !was ) value_add_one( added, &now[k] );
-		}
-	}
-	ber_bvarray_free( now );
-	return removed;
-}
-
 /* Log a list of DNs as "a; b; c" (bounded). */
 static void
-devicepw_join( BerVarray dns, char *buf, size_t len )
+devicepw_join( const dpw_value *const *dns, const size_t *idx, const dpw_value *base,
+	size_t n, char *buf, size_t len )
 {
-	size_t used = 0;
-	int i;
+	size_t used = 0, i;
 	buf[0] = '\0';
-	for ( i = 0; dns && !BER_BVISNULL( &dns[i] ) && used + 1 < len; i++ ) {
-		int n = snprintf( buf + used, len - used, "%s%s", i ? "; " : "", dns[i].bv_val );
-		if ( n < 0 ) break;
-		used += (size_t)n;
+	for ( i = 0; i < n && used + 1 < len; i++ ) {
+		const dpw_value *v = dns ? dns[i] : &base[idx[i]];
+		int k = snprintf( buf + used, len - used, "%s%.*s", i ? "; " : "", (int)v->len, v->val );
+		if ( k < 0 ) break;
+		used += (size_t)k;
 	}
+}
+
+/* Append a modification to the operation's own modification list. */
+static void
+devicepw_mods_append( Operation *op, Modifications *m )
+{
+	Modifications **tail;
+	for ( tail = &op->orm_modlist; *tail; tail = &(*tail)->sml_next )
+		;
+	*tail = m;
 }
 
 static int
@@ -1314,156 +1376,128 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
-	Modifications *ml, **tail;
+	Modifications *ml;
 	Entry *e = NULL;
-	const char *text = NULL;
-	int rc, is_device = 0, is_mailbox = 0, revoked = 0, owned = 0;
-	int touches_revoked = 0, drops_mailbox = 0, sets_revoked_at = 0, revoking = 0;
-	int touches_users = 0, touches_owner = 0, touches_other = 0;
-	BerVarray removed = NULL, added = NULL;
-	devicepw_actor actor = DPW_ACTOR_NONE;
+	dpw_target t = { DPW_PLACE_PLAIN };
+	dpw_modify_outcome out;
+	dpw_actor actor = DPW_ACTOR_ANONYMOUS;
+	dpw_decision d;
+	dpw_mod *mods;
+	size_t nmods;
 	struct berval mailbox = BER_BVNULL;
-	int internal, place;
+	BerVarray removed = NULL;
+	char revoked_at[32] = "";
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
+	if ( devicepw_op_is_internal( op ) ) {
+		/* The overlay's own writes (secrets, last use) need nothing, except that a
+		 * revocation gets its time. */
+		for ( ml = op->orm_modlist; ml; ml = ml->sml_next )
+			if ( ml->sml_desc == ad_devicepwRevoked ) break;
+		if ( !ml ) return SLAP_CB_CONTINUE;
+	}
 
-	internal = devicepw_op_is_internal( op );
-	place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
-	if ( place != DPW_DN_PLAIN ) {
+	t.place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	t.primary_allowed = di->primary_password;
+	if ( t.place != DPW_PLACE_PLAIN ) {
 		/* Decided from the mailbox first: nothing about its devices leaks to others. */
 		actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
-		if ( actor != DPW_ACTOR_ADMIN && actor != DPW_ACTOR_USER ) {
-			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-				devicepw_text_not_allowed, "MODIFY" );
-		}
+		d = dpw_policy_gate( actor, DPW_OP_MODIFY, t.place );
+		if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "MODIFY", actor );
 	}
-
 	for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
-		AttributeDescription *ad = ml->sml_desc;
-		if ( ad == ad_devicepwRevoked ) touches_revoked = 1;
-		else if ( ad == ad_devicepwRevokedAt ) sets_revoked_at = 1;
-		else if ( ad == ad_devicepwUser ) touches_users = 1;
-		else if ( ad == ad_devicepwOwner ) touches_owner = 1;
-		else if ( ad != ad_devicepwLabel && ad != ad_devicepwExpires &&
-				ad != slap_schema.si_ad_description &&
-				!( ml->sml_flags & SLAP_MOD_INTERNAL ) ) {
-			touches_other = 1;
-		}
-		if ( devicepw_mod_drops_mailbox( ml ) ) drops_mailbox = 1;
-		rc = devicepw_check_values( op, ad, ml->sml_values, &text );
-		if ( rc != LDAP_SUCCESS ) return devicepw_refuse( op, rs, rc, text, "MODIFY" );
-	}
-
-	if ( place == DPW_DN_DEVICE && !be_isupdate( op ) ) {
-		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
-			if ( ml->sml_desc == slap_schema.si_ad_objectClass ) {
-				return devicepw_refuse( op, rs, LDAP_UNWILLING_TO_PERFORM,
-					"a device entry has objectClass devicepwDevice only", "MODIFY" );
-			}
+		if ( devicepw_mod_drops_mailbox( ml ) ) {
+			/* counted before the entry is held: an internal search of its own */
+			int count = 0;
+			if ( devicepw_count_devices( op, on, &op->o_req_ndn, &count ) != LDAP_SUCCESS )
+				count = 1;	/* fail closed */
+			t.mailbox_has_devices = count > 0;
+			break;
 		}
 	}
-
-	/* The overlay's own writes and the rootdn's restores need nothing more. */
-	if ( devicepw_is_privileged( op ) && !touches_revoked && !drops_mailbox && !touches_users ) {
-		return SLAP_CB_CONTINUE;
-	}
-
 	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) != LDAP_SUCCESS || !e ) {
 		return SLAP_CB_CONTINUE;	/* the backend reports noSuchObject */
 	}
-	is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
-	is_mailbox = is_entry_objectclass( e, oc_devicepwMailbox, 0 );
-	revoked = is_device && devicepw_attr_is_true( e, ad_devicepwRevoked );
-	owned = is_device && devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
-	if ( is_mailbox && touches_users ) {
-		removed = devicepw_users_removed( op->orm_modlist,
-			attr_find( e->e_attrs, ad_devicepwUser ), &added );
+	t.exists = 1;
+	t.is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
+	t.is_mailbox = is_entry_objectclass( e, oc_devicepwMailbox, 0 );
+	if ( t.place == DPW_PLACE_PLAIN ) {
+		/* the entry is its own mailbox when it is one */
+		actor = devicepw_actor_on( op, di, devicepw_actor_global( op, di ),
+			t.is_mailbox ? e : NULL, &op->o_req_ndn );
 	}
+	if ( t.is_device ) {
+		Attribute *a = attr_find( e->e_attrs, ad_devicepwRevokedAt );
+		t.device_revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
+		t.device_owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
+		if ( a && a->a_numvals && a->a_vals[0].bv_len < sizeof(revoked_at) ) {
+			memcpy( revoked_at, a->a_vals[0].bv_val, a->a_vals[0].bv_len );
+			revoked_at[a->a_vals[0].bv_len] = '\0';
+		}
+	}
+
+	mods = devicepw_mods_of( op, op->orm_modlist, &nmods );
+	out = dpw_policy_modify( actor, &t, mods, nmods );
+	if ( out.decision.code == DPW_R_ALLOW && t.is_mailbox &&
+			actor != DPW_ACTOR_REPLICATION && actor != DPW_ACTOR_INTERNAL ) {
+		/* People leaving the mailbox: their devices here are revoked afterwards. */
+		Attribute *cur = attr_find( e->e_attrs, ad_devicepwUser );
+		size_t ncur = cur ? cur->a_numvals : 0, nremoved = 0, nadded = 0, i, cap = 0;
+		dpw_value *current = ncur ? op->o_tmpalloc( ncur * sizeof(dpw_value), op->o_tmpmemctx ) : NULL;
+		size_t *ridx = ncur ? op->o_tmpalloc( ncur * sizeof(size_t), op->o_tmpmemctx ) : NULL;
+		const dpw_value **added;
+		int touches = 0;
+		for ( i = 0; i < nmods; i++ ) {
+			if ( mods[i].cls == DPW_ATTR_USERS ) { touches = 1; cap += mods[i].nvalues; }
+		}
+		added = op->o_tmpalloc( ( cap + 1 ) * sizeof(dpw_value *), op->o_tmpmemctx );
+		for ( i = 0; i < ncur; i++ ) {
+			current[i].val = cur->a_nvals[i].bv_val;
+			current[i].len = cur->a_nvals[i].bv_len;
+		}
+		if ( touches && dpw_users_diff( current, ncur, mods, nmods, ridx, &nremoved,
+				added, &nadded, cap ) == 0 && ( nremoved || nadded ) ) {
+			char rbuf[512], abuf[512];
+			devicepw_join( NULL, ridx, current, nremoved, rbuf, sizeof(rbuf) );
+			devicepw_join( added, NULL, NULL, nadded, abuf, sizeof(abuf) );
+			Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" added=\"%s\" "
+				"removed=\"%s\" by=\"%s\"\n", op->o_log_prefix, op->o_req_dn.bv_val, abuf,
+				rbuf, op->o_dn.bv_val );
+			for ( i = 0; i < nremoved; i++ ) value_add_one( &removed, &cur->a_nvals[ridx[i]] );
+		}
+		if ( current ) op->o_tmpfree( current, op->o_tmpmemctx );
+		if ( ridx ) op->o_tmpfree( ridx, op->o_tmpmemctx );
+		op->o_tmpfree( added, op->o_tmpmemctx );
+	}
+	devicepw_mods_free( op, mods, nmods );
 	devicepw_entry_release( op, on, e );
 
-	if ( is_device ) {
-		if ( place != DPW_DN_DEVICE ) actor = DPW_ACTOR_NONE;	/* cannot happen */
-		if ( actor == DPW_ACTOR_USER ) {
-			/* People change the label, expiry and revocation of their own devices. */
-			if ( !owned ) {
-				return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-					devicepw_text_not_owner, "MODIFY" );
-			}
-			if ( touches_owner || touches_other || touches_users ) {
-				return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-					"people may change only devicepwLabel, devicepwExpires and "
-					"devicepwRevoked of their own devices", "MODIFY" );
-			}
-		} else if ( actor != DPW_ACTOR_ADMIN ) {
-			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-				devicepw_text_not_allowed, "MODIFY" );
-		}
-	} else if ( touches_users && !devicepw_is_admin( op, di ) ) {
+	if ( out.decision.code != DPW_R_ALLOW ) {
 		ber_bvarray_free( removed );
-		ber_bvarray_free( added );
-		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"only administrators change the users of a mailbox", "MODIFY" );
+		return devicepw_refuse( op, rs, out.decision.code, out.decision.text, "MODIFY", actor );
 	}
-
-	if ( is_mailbox && drops_mailbox ) {
-		int count = 0;
-		rc = devicepw_count_devices( op, on, &op->o_req_ndn, &count );
-		if ( rc != LDAP_SUCCESS || count > 0 ) {
-			ber_bvarray_free( removed );
-			ber_bvarray_free( added );
-			return devicepw_refuse( op, rs, LDAP_NOT_ALLOWED_ON_NONLEAF,
-				"this mailbox still has devices: delete them before removing "
-				"objectClass devicepwMailbox", "MODIFY" );
-		}
-	}
-	if ( is_device && touches_revoked ) {
-		for ( ml = op->orm_modlist; ml; ml = ml->sml_next ) {
-			int op_kind = ml->sml_op & LDAP_MOD_OP;
-			/* booleanMatch has no normaliser: values may have no nvalues. */
-			BerVarray v = ml->sml_nvalues ? ml->sml_nvalues : ml->sml_values;
-			int sets_true;
-			if ( ml->sml_desc != ad_devicepwRevoked ) continue;
-			sets_true = ( op_kind == LDAP_MOD_ADD || op_kind == LDAP_MOD_REPLACE ) &&
-				v && !BER_BVISNULL( &v[0] ) && bvmatch( &v[0], &bv_true );
-			if ( !sets_true && revoked ) {
-				return devicepw_refuse( op, rs, LDAP_CONSTRAINT_VIOLATION,
-					"revocation is final: a revoked device never authenticates again; "
-					"add a new device instead", "MODIFY" );
-			}
-			if ( sets_true && !revoked ) revoking = 1;
-		}
-	}
-	if ( revoking && !sets_revoked_at ) {
+	if ( out.revoking ) {
 		char now[16];
 		dpw_gentime_format( (int64_t)op->o_time, now );
-		for ( tail = &op->orm_modlist; *tail; tail = &(*tail)->sml_next )
-			;
-		*tail = devicepw_mod_replace( ad_devicepwRevokedAt, now, 15 );
+		devicepw_mods_append( op, devicepw_mod_replace( ad_devicepwRevokedAt, now, 15 ) );
+		if ( actor != DPW_ACTOR_INTERNAL && actor != DPW_ACTOR_REPLICATION ) {
+			/* (the overlay's own revocations are logged by the code that makes them) */
+			Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" by=\"%s\" as=%s\n",
+				op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val, dpw_actor_name( actor ) );
+		}
 	}
-	if ( revoking && !internal ) {
-		/* (the overlay's own revocations are logged by the code that makes them) */
-		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" by=\"%s\"\n",
-			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	if ( out.drop_unrevoke ) {
+		/* Revocation wins: a replicated change that would un-revoke is merged, the
+		 * device stays revoked, and the result replicates onward. */
+		devicepw_mods_append( op, devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 ) );
+		if ( revoked_at[0] ) {
+			devicepw_mods_append( op, devicepw_mod_replace( ad_devicepwRevokedAt, revoked_at,
+				strlen( revoked_at ) ) );
+		}
+		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" merged: a replicated change "
+			"would have un-revoked it\n", op->o_log_prefix, op->o_req_dn.bv_val );
 	}
-	if ( internal ) {
-		/* Taking a deleted person off a mailbox: the delete revokes their devices
-		 * and logs it, as the person who deleted. */
-		ber_bvarray_free( removed );
-		ber_bvarray_free( added );
-		return SLAP_CB_CONTINUE;
-	}
-	if ( removed || added ) {
-		char rbuf[512], abuf[512];
-		devicepw_join( removed, rbuf, sizeof(rbuf) );
-		devicepw_join( added, abuf, sizeof(abuf) );
-		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" added=\"%s\" removed=\"%s\" "
-			"by=\"%s\"\n", op->o_log_prefix, op->o_req_dn.bv_val, abuf, rbuf, op->o_dn.bv_val );
-		ber_bvarray_free( added );
-	}
-	if ( removed ) {
-		/* Their devices on this mailbox are revoked once the modify has succeeded. */
-		devicepw_push_post( op, on, devicepw_modify_result, removed );
-	}
+	if ( removed ) devicepw_push_post( op, on, devicepw_modify_result, removed );
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1473,22 +1507,43 @@ static int
 devicepw_op_modrdn( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
-	Entry *e = NULL;
+	devicepw_info *di = on->on_bi.bi_private;
+	struct berval mailbox = BER_BVNULL, newmailbox = BER_BVNULL;
+	dpw_place place, new_parent = DPW_PLACE_PLAIN;
+	dpw_actor actor;
+	dpw_decision d;
+	int newrdn_is_device;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
-	if ( devicepw_entry_get( op, on, &op->o_req_ndn, oc_devicepwDevice, &e ) == LDAP_SUCCESS
-			&& e ) {
-		devicepw_entry_release( op, on, e );
-		return devicepw_refuse( op, rs, LDAP_UNWILLING_TO_PERFORM,
-			"devices cannot be renamed or moved: their secret names them "
-			"(change devicepwLabel instead)", "MODRDN" );
+	place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	if ( op->orr_nnewSup ) {
+		new_parent = devicepw_dn_place( op->orr_nnewSup, &newmailbox );
+		/* the new superior itself being a device puts the entry below one */
+		if ( new_parent == DPW_PLACE_DEVICE ) new_parent = DPW_PLACE_BELOW_DEVICE;
 	}
+	newrdn_is_device = devicepw_rdn_is_device( &op->orr_nnewrdn );
+
+	if ( place != DPW_PLACE_PLAIN ) {
+		actor = devicepw_actor_for( op, on, di, &mailbox, NULL );
+		d = dpw_policy_gate( actor, DPW_OP_MODRDN, place );
+		if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "MODRDN", actor );
+	} else if ( new_parent != DPW_PLACE_PLAIN ) {
+		/* moving below a device: decided from that device's mailbox first */
+		actor = devicepw_actor_for( op, on, di, &newmailbox, NULL );
+		d = dpw_policy_gate( actor, DPW_OP_MODRDN, new_parent );
+		if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "MODRDN", actor );
+	} else {
+		actor = devicepw_actor_global( op, di );
+	}
+	d = dpw_policy_modrdn( actor, place, newrdn_is_device, new_parent );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "MODRDN", actor );
 	return SLAP_CB_CONTINUE;
 }
 
 /* Deleting a device is for administrators (people revoke theirs: the record stays).
  * Deleting any other entry, once it succeeds, takes that DN off every mailbox's
- * users and revokes the devices it owned. */
+ * users and revokes the devices it owned (on the server where the client deleted:
+ * replication carries the results). */
 static int
 devicepw_op_delete( Operation *op, SlapReply *rs )
 {
@@ -1496,50 +1551,210 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 	devicepw_info *di = on->on_bi.bi_private;
 	Entry *e = NULL;
 	struct berval mailbox;
-	int is_device = 0, exists = 0;
+	dpw_target t = { DPW_PLACE_PLAIN };
+	dpw_actor actor;
+	dpw_decision d;
 
 	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) return SLAP_CB_CONTINUE;
-	if ( devicepw_dn_place( &op->o_req_ndn, &mailbox ) != DPW_DN_PLAIN &&
-			!devicepw_is_admin( op, di ) ) {
-		/* The same answer whether or not the device exists. */
-		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"only administrators delete devices; revoke it instead "
-			"(devicepwRevoked: TRUE)", "DELETE" );
-	}
-	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) == LDAP_SUCCESS && e ) {
-		exists = 1;
-		is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
-		devicepw_entry_release( op, on, e );
-	}
-	if ( is_device ) {
-		if ( !devicepw_is_admin( op, di ) ) {
-			return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-				"only administrators delete devices; revoke it instead "
-				"(devicepwRevoked: TRUE)", "DELETE" );
-		}
-		Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" by=\"%s\"\n",
-			op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val );
+	t.place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	actor = t.place != DPW_PLACE_PLAIN ? devicepw_actor_for( op, on, di, &mailbox, NULL )
+		: devicepw_actor_global( op, di );
+	d = dpw_policy_gate( actor, DPW_OP_DELETE, t.place );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "DELETE", actor );
+	if ( devicepw_entry_get( op, on, &op->o_req_ndn, NULL, &e ) != LDAP_SUCCESS || !e ) {
 		return SLAP_CB_CONTINUE;
 	}
-	if ( exists ) devicepw_push_post( op, on, devicepw_delete_result, NULL );
+	t.exists = 1;
+	t.is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
+	devicepw_entry_release( op, on, e );
+	d = dpw_policy_delete( actor, &t );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "DELETE", actor );
+	if ( t.is_device ) {
+		if ( actor != DPW_ACTOR_REPLICATION ) {
+			Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" by=\"%s\" as=%s\n",
+				op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val, dpw_actor_name( actor ) );
+		}
+		return SLAP_CB_CONTINUE;
+	}
+	/* Side effects run once, where the client's delete happened. */
+	if ( actor != DPW_ACTOR_REPLICATION && actor != DPW_ACTOR_INTERNAL ) {
+		devicepw_push_post( op, on, devicepw_delete_result, NULL );
+	}
 	return SLAP_CB_CONTINUE;
 }
 
-/* ---- search and compare: devices are the business of their mailbox's people ---- */
+/* ---- visibility: who sees stored hashes and devices ----------------------------- */
 
-/* The rootdn, replication and the configured secret readers may see stored hashes. */
+/* The rootdn, replication, the overlay itself and the configured secret readers may
+ * see stored hashes. */
 static int
 devicepw_may_read_secret( Operation *op, devicepw_info *di )
 {
-	return be_isroot( op ) || be_isupdate( op ) ||
+	return be_isroot( op ) || be_isupdate( op ) || devicepw_op_is_internal( op ) ||
 		devicepw_dn_in( di->nreaders, &op->o_ndn );
 }
 
-/* Make every filter component on devicepwSecret Undefined, so that nobody can
- * probe stored hashes through a filter (not even presence). The filter lives in
- * op->o_tmpmemctx, so the components dropped here are reclaimed with the op. */
-static void
-devicepw_filter_hide_secret( Filter *f )
+/* Per-thread memory of the last visibility decision, for one operation: the access
+ * hook runs for every attribute of every entry a search looks at, and the decision
+ * needs the administrator check (group lookups) and the mailbox entry. */
+typedef struct devicepw_seen {
+	Operation *op;
+	unsigned long connid, opid;
+	int global;		/* -1 unknown, else 0/1: sees every mailbox's devices */
+	int last_ok;		/* decision for last_mailbox */
+	ber_len_t last_len;	/* 0: none */
+	char last_mailbox[256];
+} devicepw_seen;
+
+static __thread devicepw_seen devicepw_seen_cache;
+
+/* Whether the requester may see the devices of the mailbox at mailbox_ndn (their
+ * entries, every attribute of them, the mailbox's hasSubordinates): the server,
+ * secret readers (replication identities), administrators, the mailbox itself and
+ * its people. */
+static int
+devicepw_sees_devices( Operation *op, slap_overinst *on, devicepw_info *di,
+	struct berval *mailbox_ndn )
+{
+	devicepw_seen *c = &devicepw_seen_cache;
+	Entry *mb = NULL;
+	int ok;
+
+	if ( c->op != op || c->connid != op->o_connid || c->opid != op->o_opid ) {
+		c->op = op;
+		c->connid = op->o_connid;
+		c->opid = op->o_opid;
+		c->global = -1;
+		c->last_len = 0;
+	}
+	if ( c->global < 0 ) {
+		dpw_actor g = devicepw_actor_global( op, di );
+		c->global = dpw_policy_may_read_secret( g, devicepw_dn_in( di->nreaders, &op->o_ndn ) ) ||
+			g == DPW_ACTOR_ADMIN;
+	}
+	if ( c->global ) return 1;
+	if ( BER_BVISEMPTY( &op->o_ndn ) ) return 0;
+	if ( dn_match( &op->o_ndn, mailbox_ndn ) ) return 1;	/* the mailbox itself */
+	if ( c->last_len && c->last_len == mailbox_ndn->bv_len &&
+			memcmp( c->last_mailbox, mailbox_ndn->bv_val, c->last_len ) == 0 ) {
+		return c->last_ok;
+	}
+	ok = 0;
+	if ( devicepw_entry_get( op, on, mailbox_ndn, oc_devicepwMailbox, &mb ) == LDAP_SUCCESS && mb ) {
+		ok = devicepw_entry_has_dn( mb, ad_devicepwUser, &op->o_ndn );
+		devicepw_entry_release( op, on, mb );
+	}
+	if ( mailbox_ndn->bv_len < sizeof(c->last_mailbox) ) {
+		memcpy( c->last_mailbox, mailbox_ndn->bv_val, mailbox_ndn->bv_len );
+		c->last_len = mailbox_ndn->bv_len;
+		c->last_ok = ok;
+	}
+	return ok;
+}
+
+/* Whether e is an entry the requester may not know of: a device of a mailbox whose
+ * devices they may not see. */
+static int
+devicepw_entry_hidden( Operation *op, slap_overinst *on, devicepw_info *di, Entry *e )
+{
+	struct berval parent;
+	if ( !devicepw_entry_is_device( e ) ) return 0;
+	dnParent( &e->e_nname, &parent );
+	return !devicepw_sees_devices( op, on, di, &parent );
+}
+
+/* Whether a Server Side Sorting request (RFC 2891; VLV sorts through it) names
+ * devicepwSecret in any form: the order of entries by a hash is an oracle on it. */
+static int
+devicepw_sorts_on_secret( Operation *op )
+{
+	int i;
+	for ( i = 0; op->o_ctrls && op->o_ctrls[i]; i++ ) {
+		LDAPControl *c = op->o_ctrls[i];
+		BerElementBuffer berbuf;
+		BerElement *ber = (BerElement *)&berbuf;
+		ber_tag_t tag;
+		ber_len_t len;
+		char *last;
+
+		if ( strcmp( c->ldctl_oid, LDAP_CONTROL_SORTREQUEST ) != 0 ||
+				BER_BVISNULL( &c->ldctl_value ) ) {
+			continue;
+		}
+		ber_init2( ber, &c->ldctl_value, 0 );
+		for ( tag = ber_first_element( ber, &len, &last ); tag != LBER_DEFAULT;
+				tag = ber_next_element( ber, &len, last ) ) {
+			struct berval key, type;
+			BerElementBuffer kbuf;
+			BerElement *kber = (BerElement *)&kbuf;
+			AttributeDescription *ad = NULL;
+			const char *text;
+			if ( ber_scanf( ber, "m", &key ) == LBER_ERROR ) return 1;	/* malformed: refuse */
+			ber_init2( kber, &key, 0 );
+			if ( ber_scanf( kber, "m", &type ) == LBER_ERROR ) return 1;
+			if ( slap_bv2ad( &type, &ad, &text ) == LDAP_SUCCESS && ad &&
+					ad->ad_type == ad_devicepwSecret->ad_type ) {
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Read-entry controls (RFC 4527) on a device, and sync or persistent searches, would
+ * send entries past this overlay's result handling: they are for the server and
+ * secret readers only. Decided in the frontend's control check, before any
+ * overlay's operation handler (syncprov's included) runs. */
+static int
+devicepw_chk_controls( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	struct berval mailbox;
+	const char *text = NULL;
+	int i;
+
+	if ( !ad_devicepwSecret || !op->o_ctrls || devicepw_may_read_secret( op, di ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	for ( i = 0; op->o_ctrls[i]; i++ ) {
+		const char *oid = op->o_ctrls[i]->ldctl_oid;
+		if ( strcmp( oid, LDAP_CONTROL_SYNC ) == 0 ||
+				strcmp( oid, LDAP_CONTROL_PERSIST_REQUEST ) == 0 ) {
+			text = "sync and persistent searches are for replication identities "
+				"(devicepw-secret-reader)";
+			break;
+		}
+		if ( ( strcmp( oid, LDAP_CONTROL_PRE_READ ) == 0 ||
+				strcmp( oid, LDAP_CONTROL_POST_READ ) == 0 ) &&
+				devicepw_dn_place( &op->o_req_ndn, &mailbox ) != DPW_PLACE_PLAIN ) {
+			text = "read-entry controls are not available on device entries";
+			break;
+		}
+	}
+	if ( !text && op->o_tag == LDAP_REQ_SEARCH && devicepw_sorts_on_secret( op ) ) {
+		text = "devicepwSecret cannot be a sort key";
+	}
+	if ( !text ) return SLAP_CB_CONTINUE;
+	Debug( LDAP_DEBUG_STATS, "%s devicepw CONTROLS dn=\"%s\" by=\"%s\" refused: %s\n",
+		op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val, text );
+	rs->sr_err = LDAP_UNWILLING_TO_PERFORM;
+	rs->sr_text = text;
+	return rs->sr_err;
+}
+
+/* The filter a search by someone who may not read stored hashes runs with: a copy of
+ * the client's filter (the original may be shared: syncprov keeps filters across
+ * operations), in which
+ *  - every component on devicepwSecret, with any option, is Undefined;
+ *  - an extensible match without an attribute, which would try every attribute of a
+ *    device, devicepwSecret included, becomes (&(<it>)(!(objectClass=devicepwDevice)));
+ *  - for people who may not see every device (hide_subordinates), an assertion on
+ *    hasSubordinates becomes (&(<it>)(!(objectClass=devicepwMailbox))): whether a
+ *    mailbox has children is whether it has devices; other entries answer as always.
+ * Returns 1 when the filter needs any of it (then only is a copy worth making). */
+static int
+devicepw_filter_needs_copy( Filter *f, int hide_subordinates )
 {
 	for ( ; f; f = f->f_next ) {
 		AttributeDescription *ad = NULL;
@@ -1547,122 +1762,89 @@ devicepw_filter_hide_secret( Filter *f )
 		case LDAP_FILTER_AND:
 		case LDAP_FILTER_OR:
 		case LDAP_FILTER_NOT:
-			devicepw_filter_hide_secret( f->f_list );
+			if ( devicepw_filter_needs_copy( f->f_list, hide_subordinates ) ) return 1;
 			continue;
-		case LDAP_FILTER_PRESENT:
-			ad = f->f_desc;
-			break;
+		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
 		case LDAP_FILTER_EQUALITY:
 		case LDAP_FILTER_GE:
 		case LDAP_FILTER_LE:
-		case LDAP_FILTER_APPROX:
-			ad = f->f_ava ? f->f_ava->aa_desc : NULL;
-			break;
-		case LDAP_FILTER_SUBSTRINGS:
-			ad = f->f_sub ? f->f_sub->sa_desc : NULL;
-			break;
+		case LDAP_FILTER_APPROX: ad = f->f_ava ? f->f_ava->aa_desc : NULL; break;
+		case LDAP_FILTER_SUBSTRINGS: ad = f->f_sub ? f->f_sub->sa_desc : NULL; break;
 		case LDAP_FILTER_EXT:
-			ad = f->f_mra ? f->f_mra->ma_desc : NULL;
+			if ( !f->f_mra || !f->f_mra->ma_desc ) return 1;
+			ad = f->f_mra->ma_desc;
 			break;
+		default: continue;
 		}
-		if ( ad == ad_devicepwSecret ) {
-			f->f_choice = SLAPD_FILTER_COMPUTED;
-			f->f_result = SLAPD_COMPARE_UNDEFINED;
-		}
+		if ( ad && ad->ad_type == ad_devicepwSecret->ad_type ) return 1;
+		if ( hide_subordinates && ad == slap_schema.si_ad_hasSubordinates ) return 1;
 	}
+	return 0;
 }
 
-/* Whether the requester may read the mailbox at mailbox_ndn and its devices:
- * administrators, its users, and the mailbox itself. */
-static int
-devicepw_may_read_mailbox( Operation *op, slap_overinst *on, devicepw_info *di,
-	struct berval *mailbox_ndn )
-{
-	devicepw_actor a = devicepw_actor_for( op, on, di, mailbox_ndn, NULL );
-	return a != DPW_ACTOR_NONE;
-}
-
-/* A direct read: the base is a mailbox, a device, or below a device. Sets *direct.
- * Someone who is not one of the mailbox's people gets 50, decided from the mailbox
- * alone, so that the answer says nothing about which devices exist.
- * Returns LDAP_SUCCESS when the read may go on. */
-static int
-devicepw_check_direct_read( Operation *op, slap_overinst *on, devicepw_info *di, int *direct )
-{
-	struct berval mailbox;
-	devicepw_actor actor;
-	int is_mailbox = 0;
-
-	*direct = 0;
-	if ( devicepw_dn_place( &op->o_req_ndn, &mailbox ) != DPW_DN_PLAIN ) {
-		*direct = 1;
-		return devicepw_may_read_mailbox( op, on, di, &mailbox )
-			? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
-	}
-	/* One read of the base tells both whether it is a mailbox and who asks. */
-	actor = devicepw_actor_for( op, on, di, &op->o_req_ndn, &is_mailbox );
-	if ( !is_mailbox ) return LDAP_SUCCESS;
-	*direct = 1;
-	return actor != DPW_ACTOR_NONE ? LDAP_SUCCESS : LDAP_INSUFFICIENT_ACCESS;
-}
-
-/* Filter components on hasSubordinates become Undefined in broad searches: whether
- * a mailbox has children is whether it has devices. */
+/* (&(<f, moved to a new node>)(!(objectClass=<oc>))) in place of f, in op memory. */
 static void
-devicepw_filter_hide_subordinates( Filter *f )
+devicepw_filter_exclude_class( Operation *op, Filter *f, ObjectClass *oc )
+{
+	Filter *moved = op->o_tmpalloc( sizeof(Filter), op->o_tmpmemctx );
+	Filter *not = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
+	Filter *eq = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
+	AttributeAssertion *ava = op->o_tmpcalloc( 1, sizeof(AttributeAssertion), op->o_tmpmemctx );
+
+	*moved = *f;
+	moved->f_next = not;
+	ava->aa_desc = slap_schema.si_ad_objectClass;
+	ber_dupbv_x( &ava->aa_value, &oc->soc_cname, op->o_tmpmemctx );
+	eq->f_choice = LDAP_FILTER_EQUALITY;
+	eq->f_ava = ava;
+	not->f_choice = LDAP_FILTER_NOT;
+	not->f_not = eq;
+	f->f_choice = LDAP_FILTER_AND;
+	f->f_and = moved;
+	/* f->f_next stays: f keeps its place among its siblings */
+}
+
+static void
+devicepw_filter_rewrite( Operation *op, Filter *f, int hide_subordinates )
 {
 	for ( ; f; f = f->f_next ) {
+		AttributeDescription *ad = NULL;
 		switch ( f->f_choice ) {
 		case LDAP_FILTER_AND:
 		case LDAP_FILTER_OR:
 		case LDAP_FILTER_NOT:
-			devicepw_filter_hide_subordinates( f->f_list );
-			break;
-		case LDAP_FILTER_PRESENT:
-			if ( f->f_desc == slap_schema.si_ad_hasSubordinates ) {
-				f->f_choice = SLAPD_FILTER_COMPUTED;
-				f->f_result = SLAPD_COMPARE_UNDEFINED;
-			}
-			break;
+			devicepw_filter_rewrite( op, f->f_list, hide_subordinates );
+			continue;
+		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
 		case LDAP_FILTER_EQUALITY:
 		case LDAP_FILTER_GE:
 		case LDAP_FILTER_LE:
-		case LDAP_FILTER_APPROX:
-			if ( f->f_ava && f->f_ava->aa_desc == slap_schema.si_ad_hasSubordinates ) {
-				f->f_choice = SLAPD_FILTER_COMPUTED;
-				f->f_result = SLAPD_COMPARE_UNDEFINED;
+		case LDAP_FILTER_APPROX: ad = f->f_ava ? f->f_ava->aa_desc : NULL; break;
+		case LDAP_FILTER_SUBSTRINGS: ad = f->f_sub ? f->f_sub->sa_desc : NULL; break;
+		case LDAP_FILTER_EXT:
+			if ( f->f_mra && !f->f_mra->ma_desc ) {
+				devicepw_filter_exclude_class( op, f, oc_devicepwDevice );
+				continue;
 			}
+			ad = f->f_mra ? f->f_mra->ma_desc : NULL;
 			break;
+		default: continue;
+		}
+		if ( ad && ad->ad_type == ad_devicepwSecret->ad_type ) {
+			/* the copy's own component: dropped from evaluation, freed with the copy */
+			f->f_choice = SLAPD_FILTER_COMPUTED;
+			f->f_result = SLAPD_COMPARE_UNDEFINED;
+		} else if ( hide_subordinates && ad == slap_schema.si_ad_hasSubordinates ) {
+			devicepw_filter_exclude_class( op, f, oc_devicepwMailbox );
 		}
 	}
 }
 
-/* Per-search state for broad searches: the mailboxes whose devices the requester
- * may see (normalised DNs, ch_malloc'd). */
-typedef struct devicepw_search_state {
-	slap_overinst *on;
-	int have_readable;	/* readable computed (lazily, when first needed) */
-	BerVarray readable;
-} devicepw_search_state;
-
-/* The mailboxes whose devices the requester may see: their own DN (a mailbox reads
- * its own devices) and the mailboxes that list them in devicepwUser. */
-static BerVarray
-devicepw_readable_mailboxes( Operation *op, slap_overinst *on )
-{
-	BerVarray readable = NULL;
-	if ( !BER_BVISEMPTY( &op->o_ndn ) ) {
-		value_add_one( &readable, &op->o_ndn );
-		devicepw_find_mailboxes_of( op, on, &op->o_ndn, &readable );
-	}
-	return readable;
-}
-
 /* Whether an entry of class devicepwDevice (which has no other class: see the add
- * and modify handlers) could match the filter. Conservative: 1 unless the filter
+ * and modify rules) could match the filter. Conservative: 1 unless the filter
  * plainly needs an attribute or class a device cannot have, as the lookups of mail
  * services do ("(mail=...)", "(objectClass=inetOrgPerson)"), so that those searches
- * pay for none of the device hiding. */
+ * pay for none of the device hiding. Reads the filter only. */
 static int
 devicepw_attr_on_device( AttributeDescription *ad )
 {
@@ -1707,28 +1889,43 @@ devicepw_filter_may_match_device( Filter *f )
 	}
 }
 
-/* In a broad search the filter already keeps devices out; a mailbox's
- * hasSubordinates would still tell whether it has devices: drop it for people who
- * are not the mailbox's. */
+/* Per-search state. Broad searches by people who may not see every device: hidden
+ * devices are dropped before slapd counts them against the size limit, so that
+ * neither entries nor sizeLimitExceeded tell whether a mailbox has devices. The
+ * operation's own size limit is set aside for the search and applied here to the
+ * entries that are not hidden, as slapd would; a mailbox's hasSubordinates is
+ * dropped for those who may not see its devices. Both the size limit and the
+ * client's filter (when a rewritten copy ran instead) are put back when the search
+ * ends. */
+typedef struct devicepw_search_state {
+	slap_overinst *on;
+	int hide;		/* drop hidden devices, apply the size limit */
+	int slimit;		/* the operation's size limit (when hide) */
+	Filter *orig_filter;	/* the client's filter, when copy runs instead */
+	Filter *copy;
+} devicepw_search_state;
+
 static int
-devicepw_search_response( Operation *op, SlapReply *rs )
+devicepw_search_entry( Operation *op, SlapReply *rs )
 {
 	devicepw_search_state *st = op->o_callback->sc_private;
+	devicepw_info *di = st->on->on_bi.bi_private;
+	BackendInfo *bi = op->o_bd->bd_info;
+	int hidden;
 
-	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry || !rs->sr_operational_attrs ||
-			!attr_find( rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates ) ||
-			!is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) ) {
-		return SLAP_CB_CONTINUE;
+	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry || !st->hide ) return SLAP_CB_CONTINUE;
+	hidden = devicepw_entry_hidden( op, st->on, di, rs->sr_entry );
+	op->o_bd->bd_info = bi;
+	if ( hidden ) return LDAP_SUCCESS;	/* not sent, not counted */
+	if ( st->slimit >= 0 && rs->sr_nentries >= st->slimit ) return LDAP_SIZELIMIT_EXCEEDED;
+	if ( rs->sr_operational_attrs &&
+			attr_find( rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates ) &&
+			is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) &&
+			!devicepw_sees_devices( op, st->on, di, &rs->sr_entry->e_nname ) ) {
+		/* this response's own operational attributes */
+		attr_delete( &rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates );
 	}
-	if ( !st->have_readable ) {
-		BackendInfo *bi = op->o_bd->bd_info;
-		st->readable = devicepw_readable_mailboxes( op, st->on );
-		st->have_readable = 1;
-		op->o_bd->bd_info = bi;
-	}
-	if ( devicepw_dn_in( st->readable, &rs->sr_entry->e_nname ) ) return SLAP_CB_CONTINUE;
-	/* Whether a mailbox has children is whether it has devices. */
-	attr_delete( &rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates );
+	op->o_bd->bd_info = bi;
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1738,52 +1935,45 @@ devicepw_search_cleanup( Operation *op, SlapReply *rs )
 	slap_callback *sc = op->o_callback;
 	devicepw_search_state *st = sc->sc_private;
 	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
+		if ( st->hide ) op->ors_slimit = st->slimit;
+		if ( st->copy ) {
+			op->ors_filter = st->orig_filter;
+			filter_free_x( op, st->copy, 1 );
+		}
 		op->o_callback = sc->sc_next;
-		ber_bvarray_free( st->readable );
 		op->o_tmpfree( sc, op->o_tmpmemctx );
 	}
 	return SLAP_CB_CONTINUE;
 }
 
-/* The filter clause that keeps devices of other people's mailboxes out of a broad
- * search: (|(!(objectClass=devicepwDevice))(entryDN:dnOneLevelMatch:=<mailbox>)...)
- * with one entryDN clause per readable mailbox. In op->o_tmpmemctx. */
-static Filter *
-devicepw_devices_clause( Operation *op, BerVarray readable )
+/* A read aimed at a mailbox or a device by its DN (a search based there, or a
+ * compare): for the mailbox, its people and administrators only, decided from the
+ * mailbox alone so that the answer says nothing about which devices exist.
+ * Returns the decision; *direct says whether it was such a read. */
+static dpw_decision
+devicepw_direct_read( Operation *op, slap_overinst *on, devicepw_info *di, int *direct )
 {
-	static const char head[] = "(|(!(objectClass=devicepwDevice))";
-	static const char item[] = "(entryDN:dnOneLevelMatch:=";
-	struct berval *esc;
-	size_t len = sizeof(head) + 1, used;
-	char *str;
-	Filter *f;
-	int i, n;
+	struct berval mailbox;
+	dpw_decision d = { DPW_R_ALLOW, NULL };
+	dpw_place place = devicepw_dn_place( &op->o_req_ndn, &mailbox );
+	dpw_actor actor;
+	int is_mailbox = 0;
 
-	for ( n = 0; readable && !BER_BVISNULL( &readable[n] ); n++ )
-		;
-	esc = op->o_tmpcalloc( n + 1, sizeof(struct berval), op->o_tmpmemctx );
-	for ( i = 0; i < n; i++ ) {
-		ldap_bv2escaped_filter_value_x( &readable[i], &esc[i], 0, op->o_tmpmemctx );
-		len += sizeof(item) + esc[i].bv_len + 1;
+	*direct = 0;
+	if ( place != DPW_PLACE_PLAIN ) {
+		*direct = 1;
+		return dpw_policy_gate( devicepw_actor_for( op, on, di, &mailbox, NULL ), DPW_OP_READ,
+			place );
 	}
-	str = op->o_tmpalloc( len, op->o_tmpmemctx );
-	used = 0;
-	memcpy( str, head, sizeof(head) - 1 );
-	used = sizeof(head) - 1;
-	for ( i = 0; i < n; i++ ) {
-		memcpy( str + used, item, sizeof(item) - 1 );
-		used += sizeof(item) - 1;
-		memcpy( str + used, esc[i].bv_val, esc[i].bv_len );
-		used += esc[i].bv_len;
-		str[used++] = ')';
-		op->o_tmpfree( esc[i].bv_val, op->o_tmpmemctx );
+	/* One read of the base tells both whether it is a mailbox and who asks. */
+	actor = devicepw_actor_for( op, on, di, &op->o_req_ndn, &is_mailbox );
+	if ( !is_mailbox ) return d;
+	*direct = 1;
+	if ( !dpw_policy_may_see_devices( actor ) ) {
+		d.code = DPW_R_INSUFFICIENT;
+		d.text = "only the people of a mailbox may read it and its devices";
 	}
-	str[used++] = ')';
-	str[used] = '\0';
-	op->o_tmpfree( esc, op->o_tmpmemctx );
-	f = str2filter_x( op, str );
-	op->o_tmpfree( str, op->o_tmpmemctx );
-	return f;
+	return d;
 }
 
 static int
@@ -1793,47 +1983,39 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	devicepw_info *di = on->on_bi.bi_private;
 	slap_callback *sc;
 	devicepw_search_state *st;
-	Filter *clause, *and;
-	int rc, direct = 0;
+	dpw_actor actor;
+	dpw_decision d;
+	int direct = 0, hide = 0, copy;
 
 	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
-	if ( op->ors_filter ) devicepw_filter_hide_secret( op->ors_filter );
-	if ( devicepw_is_admin( op, di ) ) return SLAP_CB_CONTINUE;
-
-	/* A direct read (based at a device or at a mailbox): the mailbox's people only. */
-	rc = devicepw_check_direct_read( op, on, di, &direct );
-	if ( rc != LDAP_SUCCESS ) {
-		return devicepw_refuse( op, rs, rc,
-			"only the people of a mailbox may read it and its devices", "SEARCH" );
+	actor = devicepw_actor_global( op, di );
+	if ( actor != DPW_ACTOR_ADMIN ) {
+		/* A direct read (based at a device or at a mailbox): the mailbox's people only. */
+		d = devicepw_direct_read( op, on, di, &direct );
+		if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "SEARCH", actor );
+		hide = ( op->ors_filter && devicepw_filter_may_match_device( op->ors_filter ) ) ||
+			( slap_attr_flags( op->ors_attrs ) & SLAP_OPATTRS_YES ) ||
+			ad_inlist( slap_schema.si_ad_hasSubordinates, op->ors_attrs );
 	}
-	if ( direct || !op->ors_filter ) return SLAP_CB_CONTINUE;
+	copy = op->ors_filter && devicepw_filter_needs_copy( op->ors_filter, actor != DPW_ACTOR_ADMIN );
+	if ( !hide && !copy ) return SLAP_CB_CONTINUE;
 
-	/* A broad search (an address lookup, a person listing their mailboxes): devices
-	 * of mailboxes the requester is not one of the people of are never candidates,
-	 * so that neither entries, size limits nor hasSubordinates tell which mailbox has
-	 * which devices. A filter no device can match needs no clause. */
-	devicepw_filter_hide_subordinates( op->ors_filter );
 	sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_search_state),
 		op->o_tmpmemctx );
 	st = (devicepw_search_state *)( sc + 1 );
 	st->on = on;
-	if ( devicepw_filter_may_match_device( op->ors_filter ) ) {
-		st->readable = devicepw_readable_mailboxes( op, on );
-		st->have_readable = 1;
-		clause = devicepw_devices_clause( op, st->readable );
-		if ( !clause ) {
-			ber_bvarray_free( st->readable );
-			op->o_tmpfree( sc, op->o_tmpmemctx );
-			return devicepw_refuse( op, rs, LDAP_OTHER, "cannot restrict the search", "SEARCH" );
-		}
-		and = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
-		and->f_choice = LDAP_FILTER_AND;
-		and->f_and = op->ors_filter;
-		op->ors_filter->f_next = clause;
-		and->f_next = NULL;
-		op->ors_filter = and;
+	if ( copy ) {
+		st->orig_filter = op->ors_filter;
+		st->copy = filter_dup( op->ors_filter, op->o_tmpmemctx );
+		devicepw_filter_rewrite( op, st->copy, actor != DPW_ACTOR_ADMIN );
+		op->ors_filter = st->copy;
 	}
-	sc->sc_response = devicepw_search_response;
+	if ( hide ) {
+		st->hide = 1;
+		st->slimit = op->ors_slimit;
+		op->ors_slimit = SLAP_NO_LIMIT;
+	}
+	sc->sc_response = devicepw_search_entry;
 	sc->sc_cleanup = devicepw_search_cleanup;
 	sc->sc_private = st;
 	sc->sc_next = op->o_callback;
@@ -1846,23 +2028,26 @@ devicepw_op_compare( Operation *op, SlapReply *rs )
 {
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
+	dpw_actor actor;
+	dpw_decision d;
 	int direct = 0;
 
 	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
-	if ( op->orc_ava && op->orc_ava->aa_desc == ad_devicepwSecret ) {
+	actor = devicepw_actor_global( op, di );
+	if ( op->orc_ava && op->orc_ava->aa_desc->ad_type == ad_devicepwSecret->ad_type ) {
 		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"devicepwSecret cannot be compared", "COMPARE" );
+			"devicepwSecret cannot be compared", "COMPARE", actor );
 	}
-	if ( !devicepw_is_admin( op, di ) &&
-			devicepw_check_direct_read( op, on, di, &direct ) != LDAP_SUCCESS ) {
-		return devicepw_refuse( op, rs, LDAP_INSUFFICIENT_ACCESS,
-			"only the people of a mailbox may read it and its devices", "COMPARE" );
-	}
+	if ( actor == DPW_ACTOR_ADMIN ) return SLAP_CB_CONTINUE;
+	d = devicepw_direct_read( op, on, di, &direct );
+	if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "COMPARE", actor );
 	return SLAP_CB_CONTINUE;
 }
 
 /* Every entry this database sends passes here: strip devicepwSecret unless the
- * reader may see it. Cheap when the entry has no secret (one attr_find). */
+ * reader may see it (the access hook already keeps it out of every result; this
+ * also covers an entry another overlay sends without an access check). Cheap when
+ * the entry has no secret (one attr_find). */
 static int
 devicepw_response( Operation *op, SlapReply *rs )
 {
@@ -1877,6 +2062,16 @@ devicepw_response( Operation *op, SlapReply *rs )
 	rs_entry2modifiable( op, rs, on );
 	attr_delete( &rs->sr_entry->e_attrs, ad_devicepwSecret );
 	return SLAP_CB_CONTINUE;
+}
+
+/* A connection closes: it is bound as nothing any more. */
+static int
+devicepw_connection_destroy( BackendDB *be, Connection *conn )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+	if ( di && conn ) dpw_sessions_forget( di->sessions, (uint64_t)conn->c_connid );
+	return 0;
 }
 
 /* ---- proxied authorization: a mailbox's people may act as the mailbox ----------- */
@@ -2139,7 +2334,10 @@ devicepw_db_init( BackendDB *be, ConfigReply *cr )
 	di->primary_password = 1;
 	di->max_devices = 100;
 	di->failures = dpw_failures_new();
-	if ( !di->failures ) {
+	di->sessions = dpw_sessions_new();
+	if ( !di->failures || !di->sessions ) {
+		dpw_failures_free( di->failures );
+		dpw_sessions_free( di->sessions );
 		ch_free( di );
 		return 1;
 	}
@@ -2187,6 +2385,7 @@ devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
 		ber_bvarray_free( di->admins );
 		ber_bvarray_free( di->nadmins );
 		dpw_failures_free( di->failures );
+		dpw_sessions_free( di->sessions );
 		ch_free( di );
 		on->on_bi.bi_private = NULL;
 	}
@@ -2217,6 +2416,8 @@ devicepw_initialize( void )
 	devicepw.on_response = devicepw_response;
 	devicepw.on_bi.bi_entry_get_rw = devicepw_entry_get_rw;
 	devicepw.on_bi.bi_entry_release_rw = devicepw_entry_release_rw;
+	devicepw.on_bi.bi_chk_controls = devicepw_chk_controls;
+	devicepw.on_bi.bi_connection_destroy = devicepw_connection_destroy;
 
 	devicepw.on_bi.bi_cf_ocs = devicepw_ocs;
 	rc = config_register_schema( devicepw_cfg, devicepw_ocs );

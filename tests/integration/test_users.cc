@@ -741,7 +741,7 @@ BOOST_AUTO_TEST_CASE(people_changes_are_logged_with_who_did_it) {
     CHECK_LOGGED(d, "devicepw USERS", "mailbox=\"" + demo::alice, "added=\"" + lower(mallory), "removed=\"\"",
                  "by=\"" + admin);
     d.person_adds(*bob, "b1", demo::alice);
-    CHECK_LOGGED(d, "devicepw ADD", "device=\"" + demo::device_dn("b1"), "by=\"" + demo::bob, "as=user");
+    CHECK_LOGGED(d, "devicepw ADD", "device=\"" + demo::device_dn("b1"), "by=\"" + demo::bob, "as=person");
     d.person_adds(*adm, "ad1", demo::alice);
     CHECK_LOGGED(d, "devicepw ADD", "device=\"" + demo::device_dn("ad1"), "by=\"" + admin, "as=admin");
     const std::string s = Dpw::gen_secret_with(*bob, "b1");
@@ -750,7 +750,7 @@ BOOST_AUTO_TEST_CASE(people_changes_are_logged_with_who_did_it) {
     BOOST_TEST(d.slapd.log().find(strip_dashes(s)) == std::string::npos);
     REQUIRE_RC(adm->modify(demo::alice, {mod_delete("devicepwUser", {mallory})}), LDAP_SUCCESS);
     BOOST_TEST(mal->passwd(demo::device_dn("b1")).res.rc == LDAP_INSUFFICIENT_ACCESS);
-    CHECK_LOGGED(d, "devicepw PASSMOD", demo::device_dn("b1"), "by=\"" + mallory, "outcome=refused");
+    CHECK_LOGGED(d, "devicepw PASSMOD", demo::device_dn("b1"), "by=\"" + mallory, "refused:");
     CHECK_RC(bob->modify(demo::device_dn("b1"), {mod_replace("devicepwRevoked", {"TRUE"})}), LDAP_SUCCESS);
     CHECK_LOGGED(d, "devicepw REVOKE", "device=\"" + demo::device_dn("b1"), "by=\"" + demo::bob);
 }

@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_SUITE(label)
 
 BOOST_AUTO_TEST_CASE(valid_labels) {
     for (const std::string &ok : std::vector<std::string>{"iPhone", "Marie's iPhone", "Outlook (office)", "T\xc3\xa9l\xc3\xa9phone de Zo\xc3\xab",
-                                 "\xe6\x89\x8b\xe6\x9c\xba", "\xf0\x9f\x93\xb1 phone", "a", " ", "\xc2\xa0",
+                                 "\xe6\x89\x8b\xe6\x9c\xba", "\xf0\x9f\x93\xb1 phone", "a", " a ", "a\xc2\xa0" "b",
                                  "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf", "~"})
         BOOST_TEST(problem(ok).empty(), ok << ": " << problem(ok));
 }
@@ -56,7 +56,28 @@ BOOST_AUTO_TEST_CASE(control_characters) {
     BOOST_TEST(problem("\xc2\x9f") == kControl);  // U+009F
     BOOST_TEST(problem(std::string("a\0b", 3)) == kControl);
     BOOST_TEST(problem("line\nbreak") == kControl);
-    BOOST_TEST(problem("\xc2\xa0").empty());  // U+00A0 is the first after C1
+    BOOST_TEST(problem("x\xc2\xa0").empty());  // U+00A0 is the first after C1
+}
+
+// Labels are shown to people: nothing invisible may change how they read.
+BOOST_AUTO_TEST_CASE(invisible_format_characters) {
+    const std::string kFormat = "devicepwLabel must not contain invisible format characters (bidi controls, zero-width characters)";
+    for (const std::string &bad : std::vector<std::string>{
+             "\xe2\x80\xae" "enohPi",   // U+202E RIGHT-TO-LEFT OVERRIDE
+             "i\xe2\x80\x8bPhone",      // U+200B ZERO WIDTH SPACE
+             "i\xe2\x80\x8dPhone",      // U+200D ZERO WIDTH JOINER
+             "\xe2\x81\xa6x\xe2\x81\xa9",  // U+2066 LRI ... U+2069 PDI
+             "\xef\xbb\xbfphone",       // U+FEFF BOM
+             "a\xc2\xad" "b",            // U+00AD SOFT HYPHEN
+             "a\xe2\x80\xa8" "b",       // U+2028 LINE SEPARATOR
+             "\xf3\xa0\x80\x81tag"})   // U+E0001 LANGUAGE TAG
+        BOOST_TEST(problem(bad) == kFormat, bad);
+}
+
+BOOST_AUTO_TEST_CASE(blank_labels) {
+    const std::string kBlank = "devicepwLabel must not be only white space";
+    for (const std::string &bad : std::vector<std::string>{" ", "   ", "\xc2\xa0", "\xe3\x80\x80", " \xe2\x80\x83 "})
+        BOOST_TEST(problem(bad) == kBlank, bad);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_utf8) {
