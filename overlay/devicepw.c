@@ -1,8 +1,8 @@
 /* devicepw.c - slapd overlay: per-device passwords for mailbox entries.
  *
  * The C glue between slapd and the devicepw core (core/: devicepw_core.h for secrets,
- * keys and digests; policy.h for the rules; failures.h and sessions.h for the little
- * state the overlay keeps). The glue gathers facts and applies decisions; the rules
+ * keys and digests; policy.h for the rules; telemetry.h and sessions.h for the
+ * little state the overlay keeps). The glue gathers facts and applies decisions; the rules
  * themselves are in core/policy.cc, unit-tested without a server.
  *
  * Glossary
@@ -54,13 +54,19 @@
 
 #include "slap.h"
 #include "slap-config.h"
+#include "ldap_rq.h"
 
 #include "devicepw_core.h"
-#include "failures.h"
 #include "policy.h"
 #include "sessions.h"
+#include "telemetry.h"
 
 #define DPW_ARC "2.25.255856649164264369961457662193972977575"
+
+/* Defaults: a last use older than a minute is recorded; what is recorded is written
+ * every ten seconds. A shown last use is at most precision + interval old. */
+#define DPW_LASTUSED_PRECISION 60
+#define DPW_TELEMETRY_INTERVAL 10
 
 /* ---- configuration ----------------------------------------------------------- */
 
@@ -74,7 +80,11 @@ typedef struct devicepw_info {
 	BerVarray nreaders;
 	BerVarray admins;          /* devicepw-admin (pretty / normalised) */
 	BerVarray nadmins;
-	dpw_failures *failures;    /* failed binds per device */
+	int telemetry_interval;    /* devicepw-telemetry-interval, seconds */
+	dpw_telemetry *telemetry;  /* last uses and failures not yet written */
+	slap_overinst *on;         /* this overlay instance (for the flush task) */
+	struct re_s *flush_task;   /* the run queue task that writes telemetry */
+	struct berval suffix;      /* the database's first suffix (normalised): finds it */
 	dpw_sessions *sessions;    /* connections bound with a mailbox's own password */
 } devicepw_info;
 
@@ -84,7 +94,8 @@ enum {
 	DPW_CF_PRIMARY,
 	DPW_CF_MAXDEV,
 	DPW_CF_READER,
-	DPW_CF_ADMIN
+	DPW_CF_ADMIN,
+	DPW_CF_INTERVAL
 };
 
 static ConfigDriver devicepw_cf_gen;
@@ -126,6 +137,12 @@ static ConfigTable devicepw_cfg[] = {
 	  "DESC 'People or groups besides the rootdn who manage the devices and users of every mailbox' "
 	  "EQUALITY distinguishedNameMatch "
 	  "SYNTAX OMsDN )", NULL, NULL },
+	{ "devicepw-telemetry-interval", "seconds", 2, 2, 0,
+	  ARG_INT|ARG_MAGIC|DPW_CF_INTERVAL, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.7 NAME 'olcDevicepwTelemetryInterval' "
+	  "DESC 'Seconds between writes of last uses and failure counts (one transaction each)' "
+	  "EQUALITY integerMatch "
+	  "SYNTAX OMsInteger SINGLE-VALUE )", NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -136,7 +153,7 @@ static ConfigOCs devicepw_ocs[] = {
 	  "SUP olcOverlayConfig "
 	  "MAY ( olcDevicepwKeyFile $ olcDevicepwLastUsedPrecision $ "
 	  "olcDevicepwPrimaryPassword $ olcDevicepwMaxDevices $ "
-	  "olcDevicepwSecretReader $ olcDevicepwAdmin ) )",
+	  "olcDevicepwSecretReader $ olcDevicepwAdmin $ olcDevicepwTelemetryInterval ) )",
 	  Cft_Overlay, devicepw_cfg, NULL, NULL },
 	{ NULL, 0, NULL }
 };
@@ -145,7 +162,8 @@ static ConfigOCs devicepw_ocs[] = {
 
 static AttributeDescription *ad_devicepwId, *ad_devicepwLabel, *ad_devicepwOwner,
 	*ad_devicepwSecret, *ad_devicepwRevoked, *ad_devicepwRevokedAt,
-	*ad_devicepwExpires, *ad_devicepwLastUsed, *ad_devicepwUser, *ad_member;
+	*ad_devicepwExpires, *ad_devicepwLastUsed, *ad_devicepwUser, *ad_member,
+	*ad_devicepwFailureCount, *ad_devicepwLastFailure;
 static ObjectClass *oc_devicepwMailbox, *oc_devicepwDevice, *oc_groupOfNames;
 /* Normalised RDN type of a device, "devicepwid=", to build a device's DN from the
  * already normalised mailbox DN without a second normalisation. */
@@ -224,6 +242,27 @@ devicepw_schema_lookup( ConfigReply *cr )
 	}
 	return 0;
 }
+
+/* Telemetry attributes: operational and per server (USAGE dSAOperation: never part
+ * of what replication compares), written by the server only. slapd takes operational
+ * attributes from code only, so the overlay defines them (as slapo-ppolicy and
+ * slapo-lastbind do theirs). */
+static struct {
+	char *def;
+	AttributeDescription **ad;
+} devicepw_operational[] = {
+	{ "( " DPW_ARC ".1.10 NAME 'devicepwFailureCount' "
+	  "DESC 'Failed binds counted against this device on this server (telemetry)' "
+	  "EQUALITY integerMatch ORDERING integerOrderingMatch "
+	  "SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE "
+	  "NO-USER-MODIFICATION USAGE dSAOperation )", &ad_devicepwFailureCount },
+	{ "( " DPW_ARC ".1.11 NAME 'devicepwLastFailure' "
+	  "DESC 'Last failed bind counted against this device on this server (telemetry)' "
+	  "EQUALITY generalizedTimeMatch ORDERING generalizedTimeOrderingMatch "
+	  "SYNTAX 1.3.6.1.4.1.1466.115.121.1.24 SINGLE-VALUE "
+	  "NO-USER-MODIFICATION USAGE dSAOperation )", &ad_devicepwLastFailure },
+	{ NULL, NULL }
+};
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -979,11 +1018,11 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	struct berval device_ndn;
 	char ndn_buf[512];
 	int ndn_allocated;
-	ID device_id;
 	Entry *e = NULL;
 	Attribute *a;
 	dpw_bind_outcome outcome;
-	int write_lastused = 0;
+	int record_use = 0;
+	unsigned long stored_failures = 0;
 	dpw_keyring *ring = di->ring;
 	char keyid[DPW_KEYID_MAX + 1] = "";
 
@@ -1036,28 +1075,21 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 		}
 		outcome = dpw_bind_decide( revoked, has_secret, verify, expiry, expired );
 		if ( outcome == DPW_BIND_OK ) {
-			write_lastused = devicepw_lastused_stale( op, e, di->lastused_precision );
+			record_use = devicepw_lastused_stale( op, e, di->lastused_precision );
+		} else if ( ( a = attr_find( e->e_attrs, ad_devicepwFailureCount ) ) && a->a_numvals ) {
+			stored_failures = strtoul( a->a_vals[0].bv_val, NULL, 10 );
 		}
 	}
-	device_id = e->e_id;
 	devicepw_entry_release( op, on, e );
 	explicit_bzero( canon, sizeof(canon) );
 
 	if ( outcome == DPW_BIND_OK ) {
-		if ( write_lastused ) {
-			char now[16];
-			Modifications *m;
-			int rc;
-			dpw_gentime_format( (int64_t)op->o_time, now );
-			m = devicepw_mod_replace( ad_devicepwLastUsed, now, 15 );
-			/* The normalised DN is a valid DN too, and this is an internal operation. */
-			rc = devicepw_internal_modify( op, on, &device_ndn, &device_ndn, m );
-			slap_mods_free( m, 1 );
-			if ( rc != LDAP_SUCCESS ) {
-				/* Not fatal: the bind itself succeeded. */
-				Debug( LDAP_DEBUG_ANY, "%s devicepw: could not write devicepwLastUsed of "
-					"\"%s\" (%d)\n", op->o_log_prefix, device_ndn.bv_val, rc );
-			}
+		if ( record_use ) {
+			/* Telemetry: remembered in memory, written by the flush task in one
+			 * transaction with others, never replicated (DESIGN.md, "Truth and
+			 * telemetry"). Nothing here waits for a disk. */
+			dpw_telemetry_use( di->telemetry, device_ndn.bv_val, device_ndn.bv_len,
+				(int64_t)op->o_time, 0, di->lastused_precision );
 		}
 		{
 			/* slapd's own RESULT line carries the device id: no extra log line
@@ -1077,7 +1109,8 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	}
 
 	{
-		unsigned long failures = dpw_failures_bump( di->failures, (uint64_t)device_id );
+		unsigned long failures = dpw_telemetry_failure( di->telemetry, device_ndn.bv_val,
+			device_ndn.bv_len, (int64_t)op->o_time, stored_failures );
 		char id[DPW_ID_MAX + 1];
 		memcpy( id, device_ndn.bv_val + devicepw_rdn_prefix.bv_len, id_len );
 		id[id_len] = '\0';
@@ -1156,7 +1189,6 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	dpw_decision d;
 	dpw_target t = { DPW_PLACE_DEVICE };
 	dpw_place place;
-	ID device_id;
 	Entry *e = NULL;
 	Modifications *m;
 	struct berval *rsp;
@@ -1185,7 +1217,6 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 	t.is_device = 1;
 	t.device_revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
 	t.device_owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
-	device_id = e->e_id;
 	devicepw_entry_release( op, on, e );
 
 	/* passwd_extop has already replaced a missing new password by one of its own;
@@ -1213,7 +1244,6 @@ devicepw_op_extended( Operation *op, SlapReply *rs )
 			op->o_log_prefix, op->o_req_dn.bv_val, rc );
 		return devicepw_passmod_result( op, rs, rc, "could not store the device secret" );
 	}
-	dpw_failures_reset( di->failures, (uint64_t)device_id );
 	Debug( LDAP_DEBUG_STATS, "%s devicepw PASSMOD device=\"%s\" by=\"%s\" as=%s "
 		"outcome=secret-generated\n", op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val,
 		dpw_actor_name( actor ) );
@@ -2147,6 +2177,187 @@ devicepw_entry_release_rw( Operation *op, Entry *e, int rw )
 	return SLAP_CB_CONTINUE;
 }
 
+/* ---- telemetry: written off the bind path ---------------------------------------- */
+
+/* One pending device, copied out of the pending set for the write. */
+typedef struct devicepw_flush_item {
+	struct berval ndn;
+	dpw_telemetry_item item;
+} devicepw_flush_item;
+
+typedef struct devicepw_flush_batch {
+	devicepw_flush_item *items;
+	size_t n, cap;
+} devicepw_flush_batch;
+
+static void
+devicepw_flush_collect( void *ctx, const char *ndn, size_t len, const dpw_telemetry_item *item )
+{
+	devicepw_flush_batch *b = ctx;
+	if ( b->n == b->cap ) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		devicepw_flush_item *p = ch_realloc( b->items, cap * sizeof(*p) );
+		b->items = p;
+		b->cap = cap;
+	}
+	b->items[b->n].ndn.bv_len = len;
+	b->items[b->n].ndn.bv_val = ch_malloc( len + 1 );
+	memcpy( b->items[b->n].ndn.bv_val, ndn, len );
+	b->items[b->n].ndn.bv_val[len] = '\0';
+	b->items[b->n].item = *item;
+	b->n++;
+}
+
+/* The telemetry modifications of one device: devicepwLastUsed replaced; the failure
+ * count created at 0 when absent, then incremented; devicepwLastFailure replaced. */
+static Modifications *
+devicepw_flush_mods( const dpw_telemetry_item *it )
+{
+	Modifications *head = NULL, **tail = &head;
+	char buf[32];
+	if ( it->last_used > 0 ) {
+		dpw_gentime_format( it->last_used, buf );
+		*tail = devicepw_mod_replace( ad_devicepwLastUsed, buf, 15 );
+		tail = &(*tail)->sml_next;
+	}
+	if ( it->failures > 0 ) {
+		*tail = devicepw_mod_values( ad_devicepwFailureCount, SLAP_MOD_ADD_IF_NOT_PRESENT, "0", 1 );
+		/* values only: the increment below works on the normalised values, which must
+		 * then be the values themselves */
+		ber_bvarray_free( (*tail)->sml_nvalues );
+		(*tail)->sml_nvalues = NULL;
+		tail = &(*tail)->sml_next;
+		snprintf( buf, sizeof(buf), "%lu", it->failures );
+		*tail = devicepw_mod_values( ad_devicepwFailureCount, LDAP_MOD_INCREMENT, buf, strlen( buf ) );
+		tail = &(*tail)->sml_next;
+		dpw_gentime_format( it->last_failure, buf );
+		*tail = devicepw_mod_replace( ad_devicepwLastFailure, buf, 15 );
+		tail = &(*tail)->sml_next;
+	}
+	return head;
+}
+
+/* Write everything pending into the device entries: straight to the backend under
+ * this overlay (no other overlay sees it: syncprov neither replicates it nor gives it
+ * a CSN), without operational attributes (entryCSN, modifyTimestamp stay), marked
+ * not to be replicated, and in one transaction for all devices where the backend has
+ * transactions (back-mdb). op is a clean internal operation of the database. */
+static void
+devicepw_flush( Operation *op, devicepw_info *di )
+{
+	slap_overinst *on = di->on;
+	BackendInfo *orig = on->on_info->oi_orig;
+	devicepw_flush_batch batch = { NULL, 0, 0 };
+	slap_callback cb = { NULL, slap_null_cb, NULL, &devicepw_internal_marker };
+	OpExtra *txn = NULL;
+	size_t i, written = 0, gone = 0, failed = 0;
+	int rc, in_txn = 0;
+
+	if ( !dpw_telemetry_drain( di->telemetry, devicepw_flush_collect, &batch ) ) return;
+
+	op->o_bd->bd_info = orig;
+	op->o_tag = LDAP_REQ_MODIFY;
+	op->o_callback = &cb;
+	op->o_dn = op->o_bd->be_rootdn;
+	op->o_ndn = op->o_bd->be_rootndn;
+	op->o_dont_replicate = 1;
+	op->orm_no_opattrs = 1;
+	op->orm_increment = 0;
+	if ( orig->bi_op_txn && orig->bi_op_txn( op, SLAP_TXN_BEGIN, &txn ) == 0 ) in_txn = 1;
+
+	for ( i = 0; i < batch.n; i++ ) {
+		devicepw_flush_item *fi = &batch.items[i];
+		SlapReply rs = { REP_RESULT };
+		Entry *e = NULL;
+		/* a device deleted since its bind has nothing to record */
+		if ( orig->bi_entry_get_rw( op, &fi->ndn, oc_devicepwDevice, NULL, 0, &e ) != LDAP_SUCCESS
+				|| !e ) {
+			gone++;
+			continue;
+		}
+		orig->bi_entry_release_rw( op, e, 0 );
+		op->o_req_dn = fi->ndn;
+		op->o_req_ndn = fi->ndn;
+		op->orm_modlist = devicepw_flush_mods( &fi->item );
+		rc = orig->bi_op_modify( op, &rs );
+		if ( rc == LDAP_SUCCESS ) rc = rs.sr_err;
+		slap_mods_free( op->orm_modlist, 1 );
+		op->orm_modlist = NULL;
+		if ( rc == LDAP_SUCCESS ) {
+			written++;
+		} else {
+			failed++;
+			dpw_telemetry_restore( di->telemetry, fi->ndn.bv_val, fi->ndn.bv_len, &fi->item );
+			Debug( LDAP_DEBUG_ANY, "devicepw: could not record telemetry of \"%s\" (%d)\n",
+				fi->ndn.bv_val, rc );
+		}
+	}
+	if ( in_txn ) {
+		rc = orig->bi_op_txn( op, SLAP_TXN_COMMIT, &txn );
+		if ( rc ) {
+			/* nothing of this batch was written: put it all back for the next flush */
+			for ( i = 0; i < batch.n; i++ )
+				dpw_telemetry_restore( di->telemetry, batch.items[i].ndn.bv_val,
+					batch.items[i].ndn.bv_len, &batch.items[i].item );
+			Debug( LDAP_DEBUG_ANY, "devicepw: telemetry commit failed (%d); %lu devices kept "
+				"for the next flush\n", rc, (unsigned long)batch.n );
+			written = 0;
+		}
+	}
+	Debug( LDAP_DEBUG_STATS, "devicepw TELEMETRY written=%lu gone=%lu failed=%lu\n",
+		(unsigned long)written, (unsigned long)gone, (unsigned long)failed );
+	for ( i = 0; i < batch.n; i++ ) ch_free( batch.items[i].ndn.bv_val );
+	ch_free( batch.items );
+}
+
+/* A clean internal operation on the database of this overlay instance, on a fake
+ * connection of the calling thread (a run queue task, or slapd shutting down). */
+static int
+devicepw_flush_now( devicepw_info *di, void *thrctx )
+{
+	Connection conn = { 0 };
+	OperationBuffer opbuf;
+	Operation *op;
+	BackendDB *be, db;
+
+	if ( !di->suffix.bv_val || !dpw_telemetry_pending( di->telemetry ) ) return 0;
+	be = select_backend( &di->suffix, 0 );
+	if ( !be ) return 0;
+	connection_fake_init2( &conn, &opbuf, thrctx, 0 );
+	op = &opbuf.ob_op;
+	db = *be;		/* our own copy: bd_info changes for the backend's calls */
+	op->o_bd = &db;
+	devicepw_flush( op, di );
+	return 0;
+}
+
+static void *
+devicepw_flush_task( void *ctx, void *arg )
+{
+	struct re_s *rtask = arg;
+	devicepw_info *di = rtask->arg;
+
+	devicepw_flush_now( di, ctx );
+	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
+	ldap_pvt_runqueue_stoptask( &slapd_rq, rtask );
+	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
+	return NULL;
+}
+
+/* The flush interval; takes effect for the next run of a task already scheduled. */
+static void
+devicepw_set_interval( devicepw_info *di, int seconds )
+{
+	di->telemetry_interval = seconds;
+	if ( di->flush_task ) {
+		ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
+		di->flush_task->interval.tv_sec = seconds;
+		if ( !ldap_pvt_runqueue_isrunning( &slapd_rq, di->flush_task ) )
+			ldap_pvt_runqueue_resched( &slapd_rq, di->flush_task, 0 );
+		ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
+	}
+}
+
 /* ---- configuration ------------------------------------------------------------ */
 
 static int
@@ -2216,6 +2427,9 @@ devicepw_cf_gen( ConfigArgs *c )
 		case DPW_CF_MAXDEV:
 			c->value_int = di->max_devices;
 			break;
+		case DPW_CF_INTERVAL:
+			c->value_int = di->telemetry_interval;
+			break;
 		case DPW_CF_READER:
 		case DPW_CF_ADMIN: {
 			BerVarray vals = c->type == DPW_CF_READER ? di->readers : di->admins;
@@ -2243,13 +2457,16 @@ devicepw_cf_gen( ConfigArgs *c )
 			di->ring = NULL;
 			break;
 		case DPW_CF_PRECISION:
-			di->lastused_precision = 300;
+			di->lastused_precision = DPW_LASTUSED_PRECISION;
 			break;
 		case DPW_CF_PRIMARY:
 			di->primary_password = 1;
 			break;
 		case DPW_CF_MAXDEV:
 			di->max_devices = 100;
+			break;
+		case DPW_CF_INTERVAL:
+			devicepw_set_interval( di, DPW_TELEMETRY_INTERVAL );
 			break;
 		case DPW_CF_READER:
 			rc = devicepw_dn_list_delete( &di->readers, &di->nreaders, c->valx );
@@ -2296,6 +2513,15 @@ devicepw_cf_gen( ConfigArgs *c )
 			}
 			di->max_devices = c->value_int;
 			break;
+		case DPW_CF_INTERVAL:
+			if ( c->value_int < 1 || c->value_int > 3600 ) {
+				snprintf( c->cr_msg, sizeof(c->cr_msg),
+					"%s must be 1 to 3600 seconds", c->argv[0] );
+				Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+				return ARG_BAD_CONF;
+			}
+			devicepw_set_interval( di, c->value_int );
+			break;
 		case DPW_CF_READER:
 			ber_bvarray_add( &di->readers, &c->value_dn );
 			ber_bvarray_add( &di->nreaders, &c->value_ndn );
@@ -2330,13 +2556,15 @@ devicepw_db_init( BackendDB *be, ConfigReply *cr )
 		return 1;
 	}
 	di = ch_calloc( 1, sizeof(devicepw_info) );
-	di->lastused_precision = 300;
+	di->lastused_precision = DPW_LASTUSED_PRECISION;
 	di->primary_password = 1;
 	di->max_devices = 100;
-	di->failures = dpw_failures_new();
+	di->telemetry_interval = DPW_TELEMETRY_INTERVAL;
+	di->on = on;
+	di->telemetry = dpw_telemetry_new();
 	di->sessions = dpw_sessions_new();
-	if ( !di->failures || !di->sessions ) {
-		dpw_failures_free( di->failures );
+	if ( !di->telemetry || !di->sessions ) {
+		dpw_telemetry_free( di->telemetry );
 		dpw_sessions_free( di->sessions );
 		ch_free( di );
 		return 1;
@@ -2368,6 +2596,37 @@ devicepw_db_open( BackendDB *be, ConfigReply *cr )
 		return 1;
 	}
 	if ( devicepw_schema_lookup( cr ) ) return 1;
+	if ( !di->suffix.bv_val ) ber_dupbv( &di->suffix, &be->be_nsuffix[0] );
+	if ( !( slapMode & SLAP_TOOL_MODE ) && !di->flush_task ) {
+		ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
+		di->flush_task = ldap_pvt_runqueue_insert( &slapd_rq, di->telemetry_interval,
+			devicepw_flush_task, di, "devicepw_flush", be->be_suffix[0].bv_val );
+		ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
+	}
+	return 0;
+}
+
+/* A clean stop writes every pending last use and failure. */
+static int
+devicepw_db_close( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
+
+	(void)cr;
+	if ( !di ) return 0;
+	if ( di->flush_task ) {
+		struct re_s *re = di->flush_task;
+		di->flush_task = NULL;
+		ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
+		if ( ldap_pvt_runqueue_isrunning( &slapd_rq, re ) )
+			ldap_pvt_runqueue_stoptask( &slapd_rq, re );
+		ldap_pvt_runqueue_remove( &slapd_rq, re );
+		ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
+	}
+	if ( !( slapMode & SLAP_TOOL_MODE ) ) {
+		devicepw_flush_now( di, ldap_pvt_thread_pool_context() );
+	}
 	return 0;
 }
 
@@ -2384,8 +2643,9 @@ devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
 		ber_bvarray_free( di->nreaders );
 		ber_bvarray_free( di->admins );
 		ber_bvarray_free( di->nadmins );
-		dpw_failures_free( di->failures );
+		dpw_telemetry_free( di->telemetry );
 		dpw_sessions_free( di->sessions );
+		ch_free( di->suffix.bv_val );
 		ch_free( di );
 		on->on_bi.bi_private = NULL;
 	}
@@ -2403,6 +2663,7 @@ devicepw_initialize( void )
 	devicepw.on_bi.bi_flags = SLAPO_BFLAG_SINGLE;
 	devicepw.on_bi.bi_db_init = devicepw_db_init;
 	devicepw.on_bi.bi_db_open = devicepw_db_open;
+	devicepw.on_bi.bi_db_close = devicepw_db_close;
 	devicepw.on_bi.bi_db_destroy = devicepw_db_destroy;
 
 	devicepw.on_bi.bi_op_bind = devicepw_op_bind;
@@ -2418,6 +2679,14 @@ devicepw_initialize( void )
 	devicepw.on_bi.bi_entry_release_rw = devicepw_entry_release_rw;
 	devicepw.on_bi.bi_chk_controls = devicepw_chk_controls;
 	devicepw.on_bi.bi_connection_destroy = devicepw_connection_destroy;
+
+	for ( rc = 0; devicepw_operational[rc].def; rc++ ) {
+		int code = register_at( devicepw_operational[rc].def, devicepw_operational[rc].ad, 0 );
+		if ( code ) {
+			Debug( LDAP_DEBUG_ANY, "devicepw: cannot register attribute type (%d)\n", code );
+			return code;
+		}
+	}
 
 	devicepw.on_bi.bi_cf_ocs = devicepw_ocs;
 	rc = config_register_schema( devicepw_cfg, devicepw_ocs );

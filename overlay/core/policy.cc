@@ -32,8 +32,10 @@ constexpr const char *kSecretSyntax =
     "devicepwSecret must be a stored hash (dpw1$<keyid>$<64 hex>); generate secrets with "
     "ldappasswd";
 constexpr const char *kServerMaintained =
-    "devicepwLastUsed, devicepwRevokedAt and the failure counters are maintained by the "
-    "server (revoke with devicepwRevoked: TRUE)";
+    "devicepwRevokedAt is maintained by the server: set devicepwRevoked: TRUE";
+constexpr const char *kTelemetry =
+    "devicepwLastUsed, devicepwFailureCount and devicepwLastFailure are written by the server "
+    "only";
 constexpr const char *kRevocationFinal =
     "revocation is final: a revoked device never authenticates again; add a new device "
     "instead";
@@ -102,10 +104,10 @@ constexpr std::array<Named, 20> kNamed{{
     {"devicepwrevoked", DPW_ARC ".1.5", DPW_ATTR_REVOKED},
     {"devicepwrevokedat", DPW_ARC ".1.6", DPW_ATTR_SERVER},
     {"devicepwexpires", DPW_ARC ".1.7", DPW_ATTR_PERSON_EDITABLE},
-    {"devicepwlastused", DPW_ARC ".1.8", DPW_ATTR_SERVER},
+    {"devicepwlastused", DPW_ARC ".1.8", DPW_ATTR_TELEMETRY},
     {"devicepwuser", DPW_ARC ".1.9", DPW_ATTR_USERS},
-    {"devicepwfailurecount", DPW_ARC ".1.10", DPW_ATTR_SERVER},
-    {"devicepwlastfailure", DPW_ARC ".1.11", DPW_ATTR_SERVER},
+    {"devicepwfailurecount", DPW_ARC ".1.10", DPW_ATTR_TELEMETRY},
+    {"devicepwlastfailure", DPW_ARC ".1.11", DPW_ATTR_TELEMETRY},
     {"description", "2.5.4.13", DPW_ATTR_PERSON_EDITABLE},
     {"objectclass", "2.5.4.0", DPW_ATTR_OBJECTCLASS},
     {"userpassword", "2.5.4.35", DPW_ATTR_CREDENTIAL},
@@ -149,6 +151,10 @@ dpw_decision check_values(dpw_actor actor, const dpw_mod &m) noexcept {
     case DPW_ATTR_SERVER:
         if (!is_server(actor)) return refuse(DPW_R_UNWILLING, kServerMaintained);
         return allow();
+    case DPW_ATTR_TELEMETRY:
+        if (actor != DPW_ACTOR_REPLICATION && actor != DPW_ACTOR_INTERNAL)
+            return refuse(DPW_R_UNWILLING, kTelemetry);
+        return allow();
     case DPW_ATTR_LABEL:
         // labels are shown to people: checked for every client, the rootdn included
         for (std::size_t i = 0; m.values && i < m.nvalues; ++i) {
@@ -180,7 +186,7 @@ const char *dpw_operation_name(dpw_operation o) noexcept {
 
 const char *dpw_attr_class_name(dpw_attr_class c) noexcept {
     static constexpr const char *names[DPW_ATTR_COUNT] = {
-        "other", "secret", "server", "revoked", "label", "person-editable",
+        "other", "secret", "server", "telemetry", "revoked", "label", "person-editable",
         "owner", "users",  "id",     "objectclass", "credential"};
     return c >= 0 && c < DPW_ATTR_COUNT ? names[c] : "?";
 }
@@ -257,6 +263,8 @@ dpw_modify_outcome dpw_policy_modify(dpw_actor actor, const dpw_target *t, const
         case DPW_ATTR_OBJECTCLASS: touches_oc = true; break;
         case DPW_ATTR_SERVER:
             if (m.values && m.nvalues) sets_revoked_at = true;
+            break;
+        case DPW_ATTR_TELEMETRY:
             break;
         case DPW_ATTR_LABEL:
         case DPW_ATTR_PERSON_EDITABLE:

@@ -92,8 +92,9 @@ typedef enum dpw_place {
 typedef enum dpw_attr_class {
     DPW_ATTR_OTHER = 0,        /* anything the rules below do not name */
     DPW_ATTR_SECRET,           /* devicepwSecret: set by Password Modify only */
-    DPW_ATTR_SERVER,           /* devicepwLastUsed, devicepwRevokedAt, devicepwFailureCount,
-                                  devicepwLastFailure: maintained by the server */
+    DPW_ATTR_SERVER,           /* devicepwRevokedAt: set by the server, restorable by the rootdn */
+    DPW_ATTR_TELEMETRY,        /* devicepwLastUsed, devicepwFailureCount, devicepwLastFailure:
+                                  written by the server's telemetry only, never by a client */
     DPW_ATTR_REVOKED,          /* devicepwRevoked: TRUE is final */
     DPW_ATTR_LABEL,            /* devicepwLabel: shown to people, checked text */
     DPW_ATTR_PERSON_EDITABLE,  /* devicepwExpires, description */

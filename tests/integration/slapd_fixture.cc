@@ -801,6 +801,17 @@ void SlapdFixture::stop() {
     pid_ = -1;
 }
 
+void SlapdFixture::kill9() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int s = 0;
+    while (waitpid(pid_, &s, 0) < 0 && errno == EINTR) {
+    }
+    if (pidfd_ >= 0) close(pidfd_);
+    pidfd_ = -1;
+    pid_ = -1;
+}
+
 std::string SlapdFixture::log() const { return read_file(logfile()); }
 
 std::string SlapdFixture::log_tail(size_t bytes) const {

@@ -178,6 +178,8 @@ public:
     void stop();
     // Start again with the existing configuration and database.
     void restart();
+    // Kill slapd with SIGKILL (a crash: nothing is flushed) and reap it.
+    void kill9();
     bool running() const { return pid_ > 0; }
 
     // Run a program (argv[0] absolute), bounded in time; output captured.

@@ -129,8 +129,9 @@ BOOST_AUTO_TEST_CASE(defaults) {
     auto e = d.slapd.config()->read(SlapdFixture::kOverlayDn, {"*"});
     BOOST_REQUIRE(e.has_value());
     BOOST_TEST(e->one("olcDevicepwKeyFile") == d.slapd.keyfile());
-    // the documented defaults: 300 s, on, 100
-    BOOST_TEST(e->one("olcDevicepwLastUsedPrecision") == "300");
+    // the documented defaults: 60 s, 10 s, on, 100
+    BOOST_TEST(e->one("olcDevicepwLastUsedPrecision") == "60");
+    BOOST_TEST(e->one("olcDevicepwTelemetryInterval") == "10");
     BOOST_TEST(e->one("olcDevicepwPrimaryPassword") == "TRUE");
     BOOST_TEST(e->one("olcDevicepwMaxDevices") == "100");
     BOOST_TEST(!e->has("olcDevicepwSecretReader"));

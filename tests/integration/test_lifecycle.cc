@@ -1,4 +1,4 @@
-// Device lifecycle: revocation, deletion, devicepwLastUsed precision, and the rules on
+// Device lifecycle: revocation, deletion, and the rules on
 // where devices live, their ids, labels, number, renames and who may manage them.
 #include "test_util.h"
 
@@ -26,12 +26,6 @@ void check_about_now(const std::string &value, const std::string &what) {
     BOOST_REQUIRE_MESSAGE(t.has_value(), what << " is not a GeneralizedTime: \"" << value << "\"");
     long long diff = *t - now_epoch();
     BOOST_TEST((diff >= -120 && diff <= 5), what << " = " << value << " is " << diff << " s from now");
-}
-
-std::string last_used(Dpw &d, const std::string &id) { return d.read_attr(demo::device_dn(id), "devicepwLastUsed"); }
-
-void set_last_used(Dpw &d, const std::string &id, const std::string &value) {
-    REQUIRE_RC(d.slapd.root()->modify(demo::device_dn(id), {mod_replace("devicepwLastUsed", {value})}), LDAP_SUCCESS);
 }
 
 }  // namespace
@@ -86,55 +80,7 @@ BOOST_AUTO_TEST_CASE(deleting_a_device_stops_its_secret) {
     CHECK_RC(d.bind(demo::alice, secret), LDAP_INVALID_CREDENTIALS);
 }
 
-BOOST_AUTO_TEST_CASE(last_used_precision_zero_writes_every_bind) {
-    SlapdOptions o;
-    o.overlay_directives = {"devicepw-lastused-precision 0"};
-    Dpw d(o);
-    d.add_device("k3x9");
-    const std::string secret = d.gen_secret("k3x9");
-    for (int i = 0; i < 3; ++i) {
-        set_last_used(d, "k3x9", "20200101000000Z");
-        REQUIRE_RC(d.bind(demo::alice, secret), LDAP_SUCCESS);
-        check_about_now(last_used(d, "k3x9"), "devicepwLastUsed after bind " + std::to_string(i));
-    }
-    // a failed bind does not touch it
-    set_last_used(d, "k3x9", "20200101000000Z");
-    CHECK_RC(d.bind(demo::alice, upper(secret) + "X"), LDAP_INVALID_CREDENTIALS);
-    BOOST_TEST(last_used(d, "k3x9") == "20200101000000Z");
-}
-
-BOOST_AUTO_TEST_CASE(last_used_precision_limits_writes) {
-    SlapdOptions o;
-    o.overlay_directives = {"devicepw-lastused-precision 3600"};
-    Dpw d(o);
-    d.add_device("k3x9");
-    const std::string secret = d.gen_secret("k3x9");
-    set_last_used(d, "k3x9", "20200101000000Z");
-    REQUIRE_RC(d.bind(demo::alice, secret), LDAP_SUCCESS);
-    check_about_now(last_used(d, "k3x9"), "devicepwLastUsed after the first bind");
-    const std::string recent = format_gentime(now_epoch() - 60);
-    set_last_used(d, "k3x9", recent);
-    REQUIRE_RC(d.bind(demo::alice, secret), LDAP_SUCCESS);
-    BOOST_TEST(last_used(d, "k3x9") == recent);
-}
-
-BOOST_AUTO_TEST_CASE(last_used_precision_changes_at_run_time) {
-    SlapdOptions o;
-    o.overlay_directives = {"devicepw-lastused-precision 3600"};
-    Dpw d(o);
-    d.add_device("k3x9");
-    const std::string secret = d.gen_secret("k3x9");
-    const std::string recent = format_gentime(now_epoch() - 60);
-    set_last_used(d, "k3x9", recent);
-    REQUIRE_RC(d.bind(demo::alice, secret), LDAP_SUCCESS);
-    BOOST_TEST(last_used(d, "k3x9") == recent);
-    REQUIRE_RC(d.slapd.config()->modify(SlapdFixture::kOverlayDn, {mod_replace("olcDevicepwLastUsedPrecision", {"0"})}),
-               LDAP_SUCCESS);
-    REQUIRE_RC(d.bind(demo::alice, secret), LDAP_SUCCESS);
-    std::string now_value = last_used(d, "k3x9");
-    BOOST_TEST(now_value != recent);
-    check_about_now(now_value, "devicepwLastUsed after precision 0");
-}
+// (devicepwLastUsed and its precision: test_telemetry.cc)
 
 BOOST_AUTO_TEST_CASE(devices_live_only_under_mailboxes) {
     Dpw d(managed_options());

@@ -220,15 +220,16 @@ BOOST_AUTO_TEST_CASE(server_set_attributes_are_written_by_the_server_only) {
             Result a = carol->add(demo::device_dn("p8w2"), attrs);
             BOOST_TEST(a.rc == LDAP_UNWILLING_TO_PERFORM, "add rc " << a.rc << " " << a.diag);
             BOOST_TEST(d.read_attr(demo::device_dn("k3x9"), attr) == "");
-            // the rootdn may (restore)
-            CHECK_RC(d.slapd.root()->modify(demo::device_dn("k3x9"), {mod_replace(attr, {"20200101000000Z"})}),
-                     LDAP_SUCCESS);
-            BOOST_TEST(d.read_attr(demo::device_dn("k3x9"), attr) == "20200101000000Z");
         }
     }
-    // the rootdn may add a device with them too
+    // the rootdn may restore a revocation time (truth), never telemetry (test_telemetry.cc)
+    CHECK_RC(d.slapd.root()->modify(demo::device_dn("k3x9"), {mod_replace("devicepwRevokedAt", {"20200101000000Z"})}),
+             LDAP_SUCCESS);
+    BOOST_TEST(d.read_attr(demo::device_dn("k3x9"), "devicepwRevokedAt") == "20200101000000Z");
+    CHECK_RC(d.slapd.root()->modify(demo::device_dn("k3x9"), {mod_replace("devicepwLastUsed", {"20200101000000Z"})}),
+             LDAP_UNWILLING_TO_PERFORM);
     auto attrs = device_attrs("r2");
-    attrs.push_back({"devicepwLastUsed", {"20210101000000Z"}});
+    attrs.push_back({"devicepwRevokedAt", {"20210101000000Z"}});
     CHECK_RC(d.slapd.root()->add(demo::device_dn("r2"), attrs), LDAP_SUCCESS);
 }
 

@@ -6,7 +6,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dpwtest {
@@ -68,6 +70,18 @@ struct Dpw {
         return v.empty() ? std::string() : v[0];
     }
 };
+
+// Poll pred until it holds or the deadline passes; returns whether it held. For
+// what the server does in the background (the telemetry flush): never a fixed sleep.
+template <typename Pred>
+bool poll_until(Pred pred, std::chrono::milliseconds deadline = std::chrono::milliseconds(10000)) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+        if (pred()) return true;
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
 
 inline SlapdOptions with_acl(std::vector<std::string> acl, SlapdOptions o = {}) {
     o.acl = std::move(acl);

@@ -29,6 +29,7 @@ BOOST_AUTO_TEST_CASE(add_prints_the_secret_once_and_it_binds) {
     BOOST_TEST(has(o.out, "cannot be shown again"), o.out);
     BOOST_TEST(o.err.empty(), o.err);
     BOOST_TEST(binds(demo::alice, secret));
+    BOOST_TEST_REQUIRE(wait_last_used(id));
 
     // Listing never shows a secret; the JSON shape is stable.
     Out l = root({"device", "list", kAlice, "--json"});
@@ -132,6 +133,7 @@ BOOST_AUTO_TEST_CASE(list_table) {
     const std::string s1 = add_device(kAlice, "iPhone");
     add_device(kAlice, "Outlook on the office PC");
     BOOST_TEST(binds(demo::alice, s1));
+    BOOST_TEST_REQUIRE(wait_last_used(s1.substr(0, s1.find('-'))));
     Out o = root({"device", "list", kAlice});
     DPW_CHECK_STATUS(o, 0);
     std::vector<std::string> lines;

@@ -1,5 +1,8 @@
 #include "tool_fixture.h"
 
+#include <chrono>
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -101,7 +104,8 @@ Out run_devicepw(const std::vector<std::string> &args, const std::string &dir,
 
 SlapdOptions tool_slapd_options() {
     SlapdOptions o;
-    o.overlay_directives = {"devicepw-admin " + demo::carol, "devicepw-lastused-precision 0"};
+    o.overlay_directives = {"devicepw-admin " + demo::carol, "devicepw-lastused-precision 0",
+                            "devicepw-telemetry-interval 1"};
     // carol may write (the overlay still decides about devices); everyone reads.
     o.acl = {"access to * by dn.exact=\"" + demo::carol + "\" write by * read"};
     return o;
@@ -173,4 +177,14 @@ bool is_iso_utc(const std::string &s) {
     return std::regex_match(s, re);
 }
 
+
+bool ToolFixture::wait_last_used(const std::string &id, const std::string &mailbox) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        auto e = slapd.root()->read(demo::device_dn(id, mailbox), {"devicepwLastUsed"});
+        if (e && e->has("devicepwlastused")) return true;
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
 }  // namespace dpwtest

@@ -48,6 +48,9 @@ struct ToolFixture {
     std::vector<std::string> device_ids(const std::string &mailbox_dn = demo::alice);
     // Whether a simple bind as dn with pw succeeds.
     bool binds(const std::string &dn, const std::string &pw);
+    // Waits (polling, bounded) until the server has written devicepwLastUsed of the
+    // device with this id: last uses are written by a background flush.
+    bool wait_last_used(const std::string &id, const std::string &mailbox = demo::alice);
 };
 
 nlohmann::json parse_json(const Out &o);

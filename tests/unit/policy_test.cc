@@ -108,16 +108,20 @@ BOOST_AUTO_TEST_CASE(modify_device_by_attribute_class) {
         {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_OWNER, DPW_MOD_REPLACE, &kDn), 50, "give it away"},
         {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_OTHER, DPW_MOD_REPLACE, &kLabel), 50, "foreign attribute"},
         {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_SECRET, DPW_MOD_REPLACE, &kStored), 53, "set a hash"},
-        {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_SERVER, DPW_MOD_REPLACE, &kTime), 53, "set last use"},
+        {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_TELEMETRY, DPW_MOD_REPLACE, &kTime), 53, "set last use"},
+        {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_SERVER, DPW_MOD_REPLACE, &kTime), 53, "set revocation time"},
         {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_LABEL, DPW_MOD_REPLACE, &kBidiLabel), 19, "bidi label"},
         {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_OBJECTCLASS, DPW_MOD_ADD, &kLabel), 53, "objectClass"},
         {DPW_ACTOR_PERSON, true, mod(DPW_ATTR_CREDENTIAL, DPW_MOD_ADD, &kLabel), 53, "userPassword on a device"},
         {DPW_ACTOR_ADMIN, false, mod(DPW_ATTR_OWNER, DPW_MOD_REPLACE, &kDn), 0, "admin names an owner"},
         {DPW_ACTOR_ADMIN, false, mod(DPW_ATTR_SECRET, DPW_MOD_REPLACE, &kStored), 53, "admin sets a hash"},
-        {DPW_ACTOR_ADMIN, false, mod(DPW_ATTR_SERVER, DPW_MOD_REPLACE, &kTime), 53, "admin sets last use"},
+        {DPW_ACTOR_ADMIN, false, mod(DPW_ATTR_TELEMETRY, DPW_MOD_REPLACE, &kTime), 53, "admin sets last use"},
+        {DPW_ACTOR_ADMIN, false, mod(DPW_ATTR_SERVER, DPW_MOD_REPLACE, &kTime), 53, "admin sets revocation time"},
         {DPW_ACTOR_ROOT, false, mod(DPW_ATTR_SECRET, DPW_MOD_REPLACE, &kStored), 0, "rootdn restores a hash"},
         {DPW_ACTOR_ROOT, false, mod(DPW_ATTR_SECRET, DPW_MOD_REPLACE, &kNotStored), 21, "rootdn, not a hash"},
-        {DPW_ACTOR_ROOT, false, mod(DPW_ATTR_SERVER, DPW_MOD_REPLACE, &kTime), 0, "rootdn restores last use"},
+        {DPW_ACTOR_ROOT, false, mod(DPW_ATTR_SERVER, DPW_MOD_REPLACE, &kTime), 0, "rootdn restores revocation time"},
+        {DPW_ACTOR_ROOT, false, mod(DPW_ATTR_TELEMETRY, DPW_MOD_REPLACE, &kTime), 53, "telemetry: never a client"},
+        {DPW_ACTOR_REPLICATION, false, mod(DPW_ATTR_TELEMETRY, DPW_MOD_REPLACE, &kTime), 0, "replication"},
         {DPW_ACTOR_ROOT, false, mod(DPW_ATTR_LABEL, DPW_MOD_REPLACE, &kBidiLabel), 19, "rootdn bidi label"},
         {DPW_ACTOR_MAILBOX_DEVICE, false, mod(DPW_ATTR_LABEL, DPW_MOD_REPLACE, &kLabel), 50, "the mailbox"},
         {DPW_ACTOR_STRANGER, false, mod(DPW_ATTR_LABEL, DPW_MOD_REPLACE, &kLabel), 50, "a stranger"},
@@ -217,6 +221,7 @@ BOOST_AUTO_TEST_CASE(add_device) {
     BOOST_TEST(code(DPW_ACTOR_ROOT, f, {mod(DPW_ATTR_SECRET, DPW_MOD_ADD, &kStored)}) == 0);
     BOOST_TEST(code(DPW_ACTOR_ROOT, f, {mod(DPW_ATTR_SECRET, DPW_MOD_ADD, &kNotStored)}) == 21);
     BOOST_TEST(code(DPW_ACTOR_ADMIN, f, {mod(DPW_ATTR_SERVER, DPW_MOD_ADD, &kTime)}) == 53);
+    BOOST_TEST(code(DPW_ACTOR_ROOT, f, {mod(DPW_ATTR_TELEMETRY, DPW_MOD_ADD, &kTime)}) == 53);
     BOOST_TEST(code(DPW_ACTOR_ADMIN, f, {mod(DPW_ATTR_LABEL, DPW_MOD_ADD, &kBidiLabel)}) == 19);
     BOOST_TEST(code(DPW_ACTOR_ADMIN, f, {mod(DPW_ATTR_CREDENTIAL, DPW_MOD_ADD, &kLabel)}) == 53);
     // replication is never refused: a device limit reached on both sides of a partition
@@ -299,9 +304,10 @@ BOOST_AUTO_TEST_CASE(classification) {
         {"devicepwSecret;x-foo;binary", DPW_ATTR_SECRET},
         {"2.25.255856649164264369961457662193972977575.1.4", DPW_ATTR_SECRET},
         {"2.25.255856649164264369961457662193972977575.1.4;x-a", DPW_ATTR_SECRET},
-        {"devicepwLastUsed;x-y", DPW_ATTR_SERVER},
+        {"devicepwLastUsed;x-y", DPW_ATTR_TELEMETRY},
         {"devicepwRevokedAt", DPW_ATTR_SERVER},
-        {"devicepwFailureCount", DPW_ATTR_SERVER},
+        {"devicepwFailureCount", DPW_ATTR_TELEMETRY},
+        {"devicepwLastFailure", DPW_ATTR_TELEMETRY},
         {"devicepwRevoked", DPW_ATTR_REVOKED},
         {"devicepwLabel;lang-fr", DPW_ATTR_LABEL},
         {"devicepwExpires", DPW_ATTR_PERSON_EDITABLE},
