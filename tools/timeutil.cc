@@ -1,3 +1,5 @@
+// Dates for the devicepw tool (timeutil.h): parsing --expires, formatting for people,
+// for JSON and for the server.
 #include "timeutil.h"
 
 #include <cctype>
