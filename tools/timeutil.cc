@@ -26,6 +26,8 @@ std::string fmt(const std::tm &tm, const char *f) {
 
 }  // namespace
 
+int64_t now_epoch() { return static_cast<int64_t>(std::time(nullptr)); }
+
 int64_t parse_expires(const std::string &s, int64_t now) {
     static const std::regex duration(R"(^\s*([0-9]{1,9})\s*(s|sec|min|h|d|w|y)\s*$)", std::regex::icase);
     static const std::regex date(
