@@ -1,7 +1,6 @@
 // devicepw mailbox create | show | list | delete.
 #include <boost/program_options.hpp>
 
-#include <algorithm>
 #include <iostream>
 #include <map>
 #include <optional>
