@@ -20,7 +20,7 @@ enum Exit : int {
                         // change contradicts the current state (already revoked, already a user)
 };
 
-const char *exit_codes_help();  // the table for --help
+const char *exit_codes_help();  // the table for --help (errors.cc)
 
 struct ToolError : std::runtime_error {
     ToolError(int code, const std::string &what, std::string hint = "")

@@ -1,3 +1,5 @@
+// The tool's libldap client (ldap_client.h): connecting and binding as ldap-utils do,
+// synchronous operations bounded in time, and the DN and filter helpers.
 #include "ldap_client.h"
 
 #include <sasl/sasl.h>
@@ -153,17 +155,6 @@ struct MsgFree {
 using MsgPtr = std::unique_ptr<LDAPMessage, MsgFree>;
 
 }  // namespace
-
-const char *exit_codes_help() {
-    return "Exit codes:\n"
-           "  0  success\n"
-           "  1  other failure (a local problem, or a confirmation that was declined)\n"
-           "  2  usage error (unknown option, missing argument, bad date or label)\n"
-           "  3  not found (no such mailbox, device or person, or a name that matches several)\n"
-           "  4  LDAP error (cannot connect, TLS or bind failed, unexpected result)\n"
-           "  5  refused (by the server: not allowed, a device rule; or by the state: already\n"
-           "     revoked, already a user)\n";
-}
 
 std::string describe_result(int rc, const std::string &diag) {
     std::string s = ldap_err2string(rc);

@@ -1,3 +1,5 @@
+// Dates for the devicepw tool (timeutil.h): parsing --expires, formatting for people,
+// for JSON and for the server.
 #include "timeutil.h"
 
 #include <cctype>
@@ -23,6 +25,8 @@ std::string fmt(const std::tm &tm, const char *f) {
 }
 
 }  // namespace
+
+int64_t now_epoch() { return static_cast<int64_t>(std::time(nullptr)); }
 
 int64_t parse_expires(const std::string &s, int64_t now) {
     static const std::regex duration(R"(^\s*([0-9]{1,9})\s*(s|sec|min|h|d|w|y)\s*$)", std::regex::icase);

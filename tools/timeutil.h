@@ -8,6 +8,8 @@
 
 namespace dpwtool {
 
+int64_t now_epoch();  // the current time, epoch seconds
+
 // An --expires value: a duration from now ("90d", "12h", "2w", "30min", "45s", "1y") or a
 // date: "YYYY-MM-DD" (00:00 local time), "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]"
 // (local time, or UTC with a final "Z"), or a GeneralizedTime "YYYYMMDDHHMMSSZ".
