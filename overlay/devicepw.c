@@ -163,14 +163,44 @@ static ConfigOCs devicepw_ocs[] = {
 static AttributeDescription *ad_devicepwId, *ad_devicepwLabel, *ad_devicepwOwner,
 	*ad_devicepwSecret, *ad_devicepwRevoked, *ad_devicepwRevokedAt,
 	*ad_devicepwExpires, *ad_devicepwLastUsed, *ad_devicepwUser, *ad_member,
-	*ad_devicepwFailureCount, *ad_devicepwLastFailure;
+	*ad_devicepwFailureCount, *ad_devicepwLastFailure, *ad_devicepwService,
+	*ad_devicepwSuspended, *ad_devicepwHasSecret, *ad_pwdAccountLockedTime;
 static ObjectClass *oc_devicepwMailbox, *oc_devicepwDevice, *oc_groupOfNames;
 /* Normalised RDN type of a device, "devicepwid=", to build a device's DN from the
  * already normalised mailbox DN without a second normalisation. */
 static struct berval devicepw_rdn_prefix = BER_BVNULL;
+static char devicepw_rdn_prefix_buf[32];
+/* The same for the service RDN of a scoped bind DN, "devicepwservice=". */
+static struct berval devicepw_service_prefix = BER_BVNULL;
+static char devicepw_service_prefix_buf[32];
 
 static struct berval bv_true = BER_BVC("TRUE");
 static slap_overinst devicepw;
+
+/* The normalised form of an RDN type ("devicepwid=" for sample "devicepwId=a"), to
+ * build and recognise DNs from already normalised ones without normalising again.
+ * Kept in static storage: the same for every database, for the life of the module. */
+static int
+devicepw_rdn_prefix_of( const char *sample_rdn, char *buf, size_t buflen, struct berval *out,
+	ConfigReply *cr )
+{
+	struct berval sample, norm = BER_BVNULL;
+	if ( !BER_BVISNULL( out ) ) return 0;
+	ber_str2bv( sample_rdn, 0, 0, &sample );
+	if ( dnNormalize( 0, NULL, NULL, &sample, &norm, NULL ) != LDAP_SUCCESS ||
+			norm.bv_len < 2 || norm.bv_val[norm.bv_len - 1] != 'a' || norm.bv_len > buflen ) {
+		snprintf( cr->msg, sizeof(cr->msg), "devicepw: cannot normalise the RDN %s", sample_rdn );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		ch_free( norm.bv_val );
+		return 1;
+	}
+	memcpy( buf, norm.bv_val, norm.bv_len - 1 );
+	buf[norm.bv_len - 1] = '\0';
+	ch_free( norm.bv_val );
+	out->bv_val = buf;
+	out->bv_len = norm.bv_len - 1;
+	return 0;
+}
 
 static int
 devicepw_schema_lookup( ConfigReply *cr )
@@ -188,6 +218,8 @@ devicepw_schema_lookup( ConfigReply *cr )
 		{ "devicepwExpires", &ad_devicepwExpires },
 		{ "devicepwLastUsed", &ad_devicepwLastUsed },
 		{ "devicepwUser", &ad_devicepwUser },
+		{ "devicepwService", &ad_devicepwService },
+		{ "devicepwSuspended", &ad_devicepwSuspended },
 		{ "member", &ad_member },
 		{ NULL, NULL }
 	};
@@ -215,30 +247,18 @@ devicepw_schema_lookup( ConfigReply *cr )
 		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
 		return 1;
 	}
-	if ( BER_BVISNULL( &devicepw_rdn_prefix ) ) {
-		/* Normalise a sample RDN once and keep what precedes the value. */
-		struct berval sample = BER_BVC( "devicepwId=a" ), norm = BER_BVNULL;
-		if ( dnNormalize( 0, NULL, NULL, &sample, &norm, NULL ) != LDAP_SUCCESS ||
-			norm.bv_len < 2 || norm.bv_val[norm.bv_len - 1] != 'a' ) {
-			snprintf( cr->msg, sizeof(cr->msg), "devicepw: cannot normalise a device RDN" );
-			Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
-			ch_free( norm.bv_val );
-			return 1;
-		}
-		/* Kept in static storage: it is the same for every database and lives as
-		 * long as the module. */
-		static char prefix[32];
-		if ( norm.bv_len > sizeof(prefix) ) {
-			snprintf( cr->msg, sizeof(cr->msg), "devicepw: unexpected device RDN form" );
-			Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
-			ch_free( norm.bv_val );
-			return 1;
-		}
-		memcpy( prefix, norm.bv_val, norm.bv_len - 1 );
-		prefix[norm.bv_len - 1] = '\0';
-		ch_free( norm.bv_val );
-		devicepw_rdn_prefix.bv_val = prefix;
-		devicepw_rdn_prefix.bv_len = norm.bv_len - 1;
+	if ( devicepw_rdn_prefix_of( "devicepwId=a", devicepw_rdn_prefix_buf,
+			sizeof(devicepw_rdn_prefix_buf), &devicepw_rdn_prefix, cr ) ||
+		devicepw_rdn_prefix_of( "devicepwService=a", devicepw_service_prefix_buf,
+			sizeof(devicepw_service_prefix_buf), &devicepw_service_prefix, cr ) ) {
+		return 1;
+	}
+	/* Optional: slapo-ppolicy's lock stops device binds where ppolicy is loaded. */
+	ad_pwdAccountLockedTime = NULL;
+	{
+		const char *text;
+		if ( slap_str2ad( "pwdAccountLockedTime", &ad_pwdAccountLockedTime, &text ) != LDAP_SUCCESS )
+			ad_pwdAccountLockedTime = NULL;
 	}
 	return 0;
 }
@@ -250,7 +270,7 @@ devicepw_schema_lookup( ConfigReply *cr )
 static struct {
 	char *def;
 	AttributeDescription **ad;
-} devicepw_operational[] = {
+} devicepw_operational_ats[] = {
 	{ "( " DPW_ARC ".1.10 NAME 'devicepwFailureCount' "
 	  "DESC 'Failed binds counted against this device on this server (telemetry)' "
 	  "EQUALITY integerMatch ORDERING integerOrderingMatch "
@@ -261,6 +281,10 @@ static struct {
 	  "EQUALITY generalizedTimeMatch ORDERING generalizedTimeOrderingMatch "
 	  "SYNTAX 1.3.6.1.4.1.1466.115.121.1.24 SINGLE-VALUE "
 	  "NO-USER-MODIFICATION USAGE dSAOperation )", &ad_devicepwLastFailure },
+	{ "( " DPW_ARC ".1.14 NAME 'devicepwHasSecret' "
+	  "DESC 'TRUE when a secret was generated for this device (computed, never stored)' "
+	  "EQUALITY booleanMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 SINGLE-VALUE "
+	  "NO-USER-MODIFICATION USAGE dSAOperation )", &ad_devicepwHasSecret },
 	{ NULL, NULL }
 };
 
@@ -1008,6 +1032,67 @@ devicepw_bind_primary( Operation *op, SlapReply *rs, slap_overinst *on, devicepw
 	return SLAP_CB_CONTINUE;
 }
 
+/* A scoped bind DN with a password that names no device: the same 49 as any other
+ * failure (there is no entry to fall back to). */
+static int
+devicepw_bind_refuse_scoped( Operation *op, SlapReply *rs, const char *why )
+{
+	Debug( LDAP_DEBUG_STATS, "%s devicepw BIND dn=\"%s\" outcome=%s\n",
+		op->o_log_prefix, op->o_req_dn.bv_val, why );
+	send_ldap_error( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+	return rs->sr_err;
+}
+
+/* Whether device e may be used for service (normalised; NULL: a bind to the plain
+ * mailbox DN, for no particular service, which only unscoped devices allow). */
+static int
+devicepw_service_allowed( Entry *e, struct berval *service )
+{
+	Attribute *a = ad_devicepwService ? attr_find( e->e_attrs, ad_devicepwService ) : NULL;
+	unsigned i;
+	if ( !a || a->a_numvals == 0 ) return 1;	/* unscoped: every service */
+	if ( !service ) return 0;
+	for ( i = 0; i < a->a_numvals; i++ ) {
+		struct berval *v = &a->a_nvals[i];
+		if ( v->bv_len == service->bv_len &&
+				strncasecmp( v->bv_val, service->bv_val, v->bv_len ) == 0 ) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether the mailbox is suspended (devicepwSuspended: TRUE) or locked by slapo-ppolicy
+ * (pwdAccountLockedTime present). A mailbox that cannot be read counts as suspended. */
+static int
+devicepw_mailbox_suspended( Operation *op, slap_overinst *on, struct berval *mailbox_ndn )
+{
+	Entry *mb = NULL;
+	int suspended;
+	if ( devicepw_entry_get( op, on, mailbox_ndn, NULL, &mb ) != LDAP_SUCCESS || !mb ) return 1;
+	suspended = ( ad_devicepwSuspended && devicepw_attr_is_true( mb, ad_devicepwSuspended ) ) ||
+		( ad_pwdAccountLockedTime && attr_find( mb->e_attrs, ad_pwdAccountLockedTime ) );
+	devicepw_entry_release( op, on, mb );
+	return suspended;
+}
+
+/* A successful scoped bind is a bind as the mailbox: the request DN becomes the
+ * mailbox's, which slapd then records as the connection's identity. The operation's
+ * own DN strings are replaced in its memory context, where slapd frees them. */
+static void
+devicepw_bind_as_mailbox( Operation *op )
+{
+	struct berval pdn, pndn, dn, ndn;
+	dnParent( &op->o_req_dn, &pdn );
+	dnParent( &op->o_req_ndn, &pndn );
+	ber_dupbv_x( &dn, &pdn, op->o_tmpmemctx );
+	ber_dupbv_x( &ndn, &pndn, op->o_tmpmemctx );
+	op->o_tmpfree( op->o_req_dn.bv_val, op->o_tmpmemctx );
+	op->o_tmpfree( op->o_req_ndn.bv_val, op->o_tmpmemctx );
+	op->o_req_dn = dn;
+	op->o_req_ndn = ndn;
+}
+
 static int
 devicepw_op_bind( Operation *op, SlapReply *rs )
 {
@@ -1025,6 +1110,10 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	unsigned long stored_failures = 0;
 	dpw_keyring *ring = di->ring;
 	char keyid[DPW_KEYID_MAX + 1] = "";
+	/* A scoped bind: devicepwService=<service>,<mailbox DN> binds as the mailbox for
+	 * that service (DESIGN.md, "Service scopes"). */
+	struct berval mailbox_ndn = op->o_req_ndn, service = BER_BVNULL;
+	int scoped = 0;
 
 	if ( op->orb_method != LDAP_AUTH_SIMPLE ) return SLAP_CB_CONTINUE;
 	/* A new bind ends whatever the connection was bound as. */
@@ -1032,12 +1121,26 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 	if ( BER_BVISEMPTY( &op->orb_cred ) || !ring || BER_BVISNULL( &devicepw_rdn_prefix ) ) {
 		return SLAP_CB_CONTINUE;
 	}
+	if ( !BER_BVISNULL( &devicepw_service_prefix ) ) {
+		struct berval rdn;
+		dnRdn( &op->o_req_ndn, &rdn );
+		if ( rdn.bv_len > devicepw_service_prefix.bv_len &&
+				strncasecmp( rdn.bv_val, devicepw_service_prefix.bv_val,
+					devicepw_service_prefix.bv_len ) == 0 ) {
+			scoped = 1;
+			service.bv_val = rdn.bv_val + devicepw_service_prefix.bv_len;
+			service.bv_len = rdn.bv_len - devicepw_service_prefix.bv_len;
+			dnParent( &op->o_req_ndn, &mailbox_ndn );
+		}
+	}
 	if ( dpw_secret_canonical( op->orb_cred.bv_val, op->orb_cred.bv_len,
 			canon, &id_len ) != DPW_OK ) {
+		/* a scoped DN is no entry: only a device password binds there */
+		if ( scoped ) return devicepw_bind_refuse_scoped( op, rs, "not-a-device-secret" );
 		return devicepw_bind_primary( op, rs, on, di );
 	}
 
-	ndn_allocated = devicepw_device_ndn( op, canon, id_len, &op->o_req_ndn, &device_ndn,
+	ndn_allocated = devicepw_device_ndn( op, canon, id_len, &mailbox_ndn, &device_ndn,
 		ndn_buf, sizeof(ndn_buf) );
 	/* No object class check here (it costs): only devices may be named devicepwId=
 	 * (the add and modrdn rules) and only devicepwDevice allows devicepwSecret. */
@@ -1046,6 +1149,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 		/* No such device of this mailbox: the password is not a device secret. */
 		if ( ndn_allocated ) op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
 		explicit_bzero( canon, sizeof(canon) );
+		if ( scoped ) return devicepw_bind_refuse_scoped( op, rs, "no-such-device" );
 		return devicepw_bind_primary( op, rs, on, di );
 	}
 
@@ -1074,14 +1178,24 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 			}
 		}
 		outcome = dpw_bind_decide( revoked, has_secret, verify, expiry, expired );
+		if ( outcome == DPW_BIND_OK && !devicepw_service_allowed( e, scoped ? &service : NULL ) ) {
+			outcome = DPW_BIND_WRONG_SERVICE;
+		}
 		if ( outcome == DPW_BIND_OK ) {
 			record_use = devicepw_lastused_stale( op, e, di->lastused_precision );
-		} else if ( ( a = attr_find( e->e_attrs, ad_devicepwFailureCount ) ) && a->a_numvals ) {
+		}
+		if ( ( a = attr_find( e->e_attrs, ad_devicepwFailureCount ) ) && a->a_numvals ) {
 			stored_failures = strtoul( a->a_vals[0].bv_val, NULL, 10 );
 		}
 	}
 	devicepw_entry_release( op, on, e );
 	explicit_bzero( canon, sizeof(canon) );
+	/* A suspended (or password-policy locked) mailbox stops every device: the one
+	 * read of the mailbox a successful device bind makes. */
+	if ( outcome == DPW_BIND_OK && devicepw_mailbox_suspended( op, on, &mailbox_ndn ) ) {
+		outcome = DPW_BIND_SUSPENDED;
+		record_use = 0;
+	}
 
 	if ( outcome == DPW_BIND_OK ) {
 		if ( record_use ) {
@@ -1104,6 +1218,7 @@ devicepw_op_bind( Operation *op, SlapReply *rs )
 			rs->sr_text = text;
 		}
 		if ( ndn_allocated ) op->o_tmpfree( device_ndn.bv_val, op->o_tmpmemctx );
+		if ( scoped ) devicepw_bind_as_mailbox( op );
 		rs->sr_err = LDAP_SUCCESS;
 		return LDAP_SUCCESS;	/* slapd sets the bound DN and sends the result */
 	}
@@ -1458,8 +1573,14 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 	}
 	if ( t.is_device ) {
 		Attribute *a = attr_find( e->e_attrs, ad_devicepwRevokedAt );
+		Attribute *sv = ad_devicepwService ? attr_find( e->e_attrs, ad_devicepwService ) : NULL;
 		t.device_revoked = devicepw_attr_is_true( e, ad_devicepwRevoked );
 		t.device_owned = devicepw_entry_has_dn( e, ad_devicepwOwner, &op->o_ndn );
+		if ( sv ) {
+			size_t nsv;
+			t.services = devicepw_values( op, sv->a_nvals, &nsv );
+			t.nservices = nsv;
+		}
 		if ( a && a->a_numvals && a->a_vals[0].bv_len < sizeof(revoked_at) ) {
 			memcpy( revoked_at, a->a_vals[0].bv_val, a->a_vals[0].bv_len );
 			revoked_at[a->a_vals[0].bv_len] = '\0';
@@ -1500,6 +1621,7 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 		op->o_tmpfree( added, op->o_tmpmemctx );
 	}
 	devicepw_mods_free( op, mods, nmods );
+	if ( t.services ) op->o_tmpfree( (void *)t.services, op->o_tmpmemctx );
 	devicepw_entry_release( op, on, e );
 
 	if ( out.decision.code != DPW_R_ALLOW ) {
@@ -2094,6 +2216,33 @@ devicepw_response( Operation *op, SlapReply *rs )
 	return SLAP_CB_CONTINUE;
 }
 
+/* devicepwHasSecret on device entries sent to those who may see them (the others
+ * never get a device entry): whether a secret was generated, never what it is. */
+static int
+devicepw_operational( Operation *op, SlapReply *rs )
+{
+	Entry *e = rs->sr_entry;
+	Attribute **ap;
+
+	if ( !e || !ad_devicepwHasSecret || !ad_devicepwSecret || !devicepw_entry_is_device( e ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	if ( !SLAP_OPATTRS( rs->sr_attr_flags ) && !ad_inlist( ad_devicepwHasSecret, rs->sr_attrs ) ) {
+		return SLAP_CB_CONTINUE;
+	}
+	for ( ap = &rs->sr_operational_attrs; *ap; ap = &(*ap)->a_next ) {
+		if ( (*ap)->a_desc == ad_devicepwHasSecret ) return SLAP_CB_CONTINUE;
+	}
+	*ap = attr_alloc( ad_devicepwHasSecret );
+	(*ap)->a_numvals = 1;
+	(*ap)->a_vals = ch_malloc( 2 * sizeof(struct berval) );
+	ber_dupbv( &(*ap)->a_vals[0], attr_find( e->e_attrs, ad_devicepwSecret )
+		? (struct berval *)&slap_true_bv : (struct berval *)&slap_false_bv );
+	BER_BVZERO( &(*ap)->a_vals[1] );
+	(*ap)->a_nvals = (*ap)->a_vals;
+	return SLAP_CB_CONTINUE;
+}
+
 /* A connection closes: it is bound as nothing any more. */
 static int
 devicepw_connection_destroy( BackendDB *be, Connection *conn )
@@ -2678,10 +2827,11 @@ devicepw_initialize( void )
 	devicepw.on_bi.bi_entry_get_rw = devicepw_entry_get_rw;
 	devicepw.on_bi.bi_entry_release_rw = devicepw_entry_release_rw;
 	devicepw.on_bi.bi_chk_controls = devicepw_chk_controls;
+	devicepw.on_bi.bi_operational = devicepw_operational;
 	devicepw.on_bi.bi_connection_destroy = devicepw_connection_destroy;
 
-	for ( rc = 0; devicepw_operational[rc].def; rc++ ) {
-		int code = register_at( devicepw_operational[rc].def, devicepw_operational[rc].ad, 0 );
+	for ( rc = 0; devicepw_operational_ats[rc].def; rc++ ) {
+		int code = register_at( devicepw_operational_ats[rc].def, devicepw_operational_ats[rc].ad, 0 );
 		if ( code ) {
 			Debug( LDAP_DEBUG_ANY, "devicepw: cannot register attribute type (%d)\n", code );
 			return code;

@@ -103,6 +103,8 @@ typedef enum dpw_attr_class {
     DPW_ATTR_ID,               /* devicepwId */
     DPW_ATTR_OBJECTCLASS,      /* objectClass */
     DPW_ATTR_CREDENTIAL,       /* userPassword, authPassword, authzFrom, authzTo */
+    DPW_ATTR_SCOPE,            /* devicepwService: the services a device may be used for */
+    DPW_ATTR_SUSPENDED,        /* devicepwSuspended on a mailbox: administrators only */
     DPW_ATTR_COUNT
 } dpw_attr_class;
 
@@ -146,6 +148,8 @@ typedef struct dpw_target {
     int device_owned;        /* the requester is the device's devicepwOwner */
     int mailbox_has_devices; /* the mailbox has at least one device */
     int primary_allowed;     /* devicepw-primary-password on */
+    const dpw_value *services; /* the device's devicepwService values now (normalised) */
+    size_t nservices;
 } dpw_target;
 
 /* Modify: what the server does besides the decision. */
@@ -216,13 +220,19 @@ int dpw_policy_may_read_secret(dpw_actor actor, int secret_reader) DPW_NOEXCEPT;
  * the mailbox's hasSubordinates). */
 int dpw_policy_may_see_devices(dpw_actor actor) DPW_NOEXCEPT;
 
+/* 1 when [s, s+len) is a service keyword: 1..32 of a-z 0-9 '-' (any case), starting
+ * with a letter. */
+int dpw_service_valid(const char *s, size_t len) DPW_NOEXCEPT;
+
 /* ---- pure helpers the glue used to carry ----------------------------------------- */
 
 /* Bind outcome of an existing device. verify: 0 match, 1 no match, 2 malformed stored
  * value, 3 stored value names a key this server lacks (see dpw_status). */
 typedef enum dpw_bind_outcome {
     DPW_BIND_OK = 0, DPW_BIND_WRONG, DPW_BIND_REVOKED, DPW_BIND_EXPIRED,
-    DPW_BIND_NO_SECRET, DPW_BIND_UNKNOWN_KEY, DPW_BIND_ERROR
+    DPW_BIND_NO_SECRET, DPW_BIND_UNKNOWN_KEY, DPW_BIND_ERROR,
+    DPW_BIND_WRONG_SERVICE,  /* the device does not list the service of the bind DN */
+    DPW_BIND_SUSPENDED       /* the mailbox is suspended or locked by password policy */
 } dpw_bind_outcome;
 
 const char *dpw_bind_outcome_name(dpw_bind_outcome o) DPW_NOEXCEPT;

@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(devicepw_ldif_loads_into_cn_config) {
     auto schema = cfg->search("cn=schema,cn=config", LDAP_SCOPE_ONELEVEL, "(cn=*devicepw)",
                               {"olcAttributeTypes", "olcObjectClasses"});
     BOOST_REQUIRE_EQUAL(schema.entries.size(), 1u);
-    BOOST_TEST(schema.entries[0].values("olcAttributeTypes").size() == 9u);
+    BOOST_TEST(schema.entries[0].values("olcAttributeTypes").size() == 11u);
     BOOST_TEST(schema.entries[0].values("olcObjectClasses").size() == 2u);
     // the schema is usable: demo data with devicepwMailbox, and a devicepwDevice entry
     s.load_demo_data();
