@@ -115,8 +115,8 @@ render() {
         case ${val[$n]} in *$'\n'*) die "DOVECOT_$n must not contain a newline" ;; esac
     done
     case ${val[LDAP_MODE]} in
-        userdn|search) ;;
-        *) die "DOVECOT_LDAP_MODE must be userdn (DN from the login) or search (search by mail, then bind)" ;;
+        userdn|search|scoped) ;;
+        *) die "DOVECOT_LDAP_MODE must be userdn (DN from the login), scoped (DN from the login and the service: devicepwService=%s,<userdn>) or search (search by mail, then bind)" ;;
     esac
     if [ "${val[LDAP_MODE]}" = search ] && [ -z "${val[LDAP_LOOKUP_PASSWORD]}" ]; then
         die "DOVECOT_LDAP_MODE=search needs DOVECOT_LDAP_LOOKUP_PASSWORD (the password of ${val[LDAP_LOOKUP_DN]})"

@@ -111,7 +111,7 @@ wait_for() {  # what pid command...: poll every 100 ms, 30 s at most, while pid 
     return 1
 }
 
-read -r ldap_port imap_u pop3_u subm_u imap_s pop3_s subm_s relay_port < <(free_ports 8)
+read -r ldap_port imap_u pop3_u subm_u imap_s pop3_s subm_s relay_port imap_c pop3_c subm_c < <(free_ports 11)
 [ -n "$relay_port" ] || fatal "could not find free ports"
 suffix="dc=example,dc=com"
 rootdn="cn=admin,$suffix"
@@ -178,6 +178,11 @@ gen_secret() {  # id: prints the new secret
 }
 add_device phone "Alice's phone" && add_device old "Alice's old laptop" ||
     { show_logs; fatal "adding the devices failed"; }
+# an IMAP-only device (service scope), for the scoped mode
+printf 'dn: devicepwId=imaponly,%s\nobjectClass: devicepwDevice\ndevicepwId: imaponly\ndevicepwLabel: IMAP only\ndevicepwService: imap\n' \
+    "$mailbox" | ldapadd "${admin[@]}" > /dev/null || { show_logs; fatal "adding the IMAP-only device failed"; }
+imaponly=$(gen_secret imaponly)
+[[ $imaponly =~ ^imaponly-([a-z0-9]{4}-){3}[a-z0-9]{4}$ ]] || { show_logs; fatal "no secret for the IMAP-only device"; }
 phone=$(gen_secret phone); old=$(gen_secret old)
 if [[ $phone =~ ^phone-([a-z0-9]{4}-){3}[a-z0-9]{4}$ && $old =~ ^old-([a-z0-9]{4}-){3}[a-z0-9]{4}$ ]]; then
     ok "ldappasswd generated device secrets (phone-..., old-...)"
@@ -199,8 +204,9 @@ else
 fi
 
 # ---- Dovecot, both DN modes, through the image's entry point ---------------------------------
-declare -A imap_port=([userdn]=$imap_u [search]=$imap_s) pop3_port=([userdn]=$pop3_u [search]=$pop3_s)
-declare -A subm_port=([userdn]=$subm_u [search]=$subm_s)
+declare -A imap_port=([userdn]=$imap_u [search]=$imap_s [scoped]=$imap_c)
+declare -A pop3_port=([userdn]=$pop3_u [search]=$pop3_s [scoped]=$pop3_c)
+declare -A subm_port=([userdn]=$subm_u [search]=$subm_s [scoped]=$subm_c)
 # Dovecot's own submission service when its package is there (dovecot-submissiond): real
 # SMTP AUTH logins too. doveadm auth test service=submission runs either way.
 protocols="imap pop3"
@@ -229,7 +235,7 @@ dovecot_env() {  # mode: sets the array denv
         DOVECOT_LDAP_LOOKUP_PASSWORD="$lookuppw" DOVECOT_HOSTNAME=localhost
         DOVECOT_SUBMISSION_RELAY_HOST=127.0.0.1 DOVECOT_SUBMISSION_RELAY_PORT="$relay_port")
 }
-for m in userdn search; do
+for m in userdn search scoped; do
     dovecot_env "$m"
     env "${denv[@]}" "$repo/docker/dovecot/dovecot-entrypoint.sh" < /dev/null > "$tmp/dovecot-$m.log" 2>&1 &
     dpid=$!
@@ -262,14 +268,14 @@ expect_login() {  # mode proto user password expect(ok|refused) description
     case $rc in 0) got=ok ;; 1) got=refused ;; *) got="error ($(tr '\n' ' ' < "$tmp/client.out"))" ;; esac
     if [ "$got" = "$5" ]; then ok "[$1] ${2^^} $6: $got"; else bad "[$1] ${2^^} $6: expected $5, got $got"; fi
 }
-expect_auth() {  # mode user password expect description
-    local rc=0 out got
-    out=$(doveadm -c "$(conf "$1")" auth test -x service=submission "$2" "$3" 2>&1) || rc=$?
+expect_auth() {  # mode user password expect description [service]
+    local rc=0 out got svc=${6:-submission}
+    out=$(doveadm -c "$(conf "$1")" auth test -x service="$svc" "$2" "$3" 2>&1) || rc=$?
     if [ "$rc" = 0 ] && grep -q 'auth succeeded' <<<"$out"; then got=ok
     elif [ "$rc" != 0 ] && grep -q 'auth failed' <<<"$out"; then got=refused
     else got="error (exit $rc: $(tr '\n' ' ' <<<"$out"))"; fi
-    if [ "$got" = "$4" ]; then ok "[$1] doveadm auth test service=submission $5: $got"
-    else bad "[$1] doveadm auth test service=submission $5: expected $4, got $got"; fi
+    if [ "$got" = "$4" ]; then ok "[$1] doveadm auth test service=$svc $5: $got"
+    else bad "[$1] doveadm auth test service=$svc $5: expected $4, got $got"; fi
 }
 
 wrong_device="phone-$(tr 'a-z' 'b-za' <<<"${phone#phone-}")"   # right id, wrong random part
@@ -282,6 +288,28 @@ for m in userdn search; do
     [ "$protocols" = "imap pop3" ] || expect_login "$m" submission "$address" "$phone" ok "with the device password"
     expect_login "$m" imap "$address" "$old" ok "with the second device's password (before revocation)"
 done
+
+# The scoped mode: Dovecot binds as devicepwService=%s,<mailbox>. The IMAP-only device logs
+# in over IMAP and nowhere else; an unscoped device everywhere; the rendered DN names %s.
+if grep -q '^auth_bind_userdn = devicepwService=%s,uid=%u,ou=mailboxes,dc=example,dc=com$' \
+        "$tmp/dovecot-scoped/conf/dovecot-ldap.conf.ext"; then
+    ok "[scoped] the rendered DN template is devicepwService=%s,uid=%u,ou=mailboxes,..."
+else
+    bad "[scoped] rendered auth_bind_userdn is not the scoped template"
+fi
+expect_login scoped imap "$address" "$phone" ok "with an unscoped device"
+expect_login scoped pop3 "$address" "$phone" ok "with an unscoped device"
+expect_auth  scoped "$address" "$phone" ok "with an unscoped device"
+[ "$protocols" = "imap pop3" ] || expect_login scoped submission "$address" "$phone" ok "with an unscoped device"
+expect_login scoped imap "$address" "$imaponly" ok "with the IMAP-only device"
+expect_auth  scoped "$address" "$imaponly" ok "with the IMAP-only device" imap
+expect_login scoped pop3 "$address" "$imaponly" refused "with the IMAP-only device"
+expect_auth  scoped "$address" "$imaponly" refused "with the IMAP-only device"
+expect_auth  scoped "$address" "$imaponly" refused "with the IMAP-only device (Postfix SASL)" smtp
+[ "$protocols" = "imap pop3" ] || expect_login scoped submission "$address" "$imaponly" refused "with the IMAP-only device"
+expect_login scoped imap "$address" "$personpw" refused "with bob's own password"
+# an IMAP-only device through the plain mailbox DN (userdn mode: no service) is refused too
+expect_login userdn imap "$address" "$imaponly" refused "with the IMAP-only device (the plain mailbox DN names no service)"
 
 # Revoke the second device: no cache anywhere, so the very next login is refused.
 if printf 'dn: devicepwId=old,%s\nchangetype: modify\nreplace: devicepwRevoked\ndevicepwRevoked: TRUE\n' "$mailbox" |
@@ -312,7 +340,7 @@ for m in userdn search; do
 done
 
 # Dovecot's logs must never hold a secret.
-if grep -qiF -e "${phone#phone-}" -e "${old#old-}" "$tmp"/dovecot-*.log "$tmp/slapd.log"; then
+if grep -qiF -e "${phone#phone-}" -e "${old#old-}" -e "${imaponly#imaponly-}" "$tmp"/dovecot-*.log "$tmp/slapd.log"; then
     bad "a device secret appears in the Dovecot or slapd log"
 else
     ok "no device secret in the Dovecot or slapd logs"
