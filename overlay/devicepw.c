@@ -72,6 +72,7 @@
 
 typedef struct devicepw_info {
 	char *keyfile;             /* devicepw-keyfile */
+	char *active_key;          /* devicepw-active-key; NULL: the key file's last key */
 	dpw_keyring *ring;         /* loaded from keyfile; NULL until configured */
 	int lastused_precision;    /* devicepw-lastused-precision, seconds */
 	int primary_password;      /* devicepw-primary-password */
@@ -95,7 +96,8 @@ enum {
 	DPW_CF_MAXDEV,
 	DPW_CF_READER,
 	DPW_CF_ADMIN,
-	DPW_CF_INTERVAL
+	DPW_CF_INTERVAL,
+	DPW_CF_ACTIVE
 };
 
 static ConfigDriver devicepw_cf_gen;
@@ -143,6 +145,12 @@ static ConfigTable devicepw_cfg[] = {
 	  "DESC 'Seconds between writes of last uses and failure counts (one transaction each)' "
 	  "EQUALITY integerMatch "
 	  "SYNTAX OMsInteger SINGLE-VALUE )", NULL, NULL },
+	{ "devicepw-active-key", "id", 2, 2, 0,
+	  ARG_STRING|ARG_MAGIC|DPW_CF_ACTIVE, devicepw_cf_gen,
+	  "( " DPW_ARC ".3.1.8 NAME 'olcDevicepwActiveKey' "
+	  "DESC 'Id of the key that hashes new secrets (default: the last key of the key file)' "
+	  "EQUALITY caseExactMatch "
+	  "SYNTAX OMsDirectoryString SINGLE-VALUE )", NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -153,7 +161,8 @@ static ConfigOCs devicepw_ocs[] = {
 	  "SUP olcOverlayConfig "
 	  "MAY ( olcDevicepwKeyFile $ olcDevicepwLastUsedPrecision $ "
 	  "olcDevicepwPrimaryPassword $ olcDevicepwMaxDevices $ "
-	  "olcDevicepwSecretReader $ olcDevicepwAdmin $ olcDevicepwTelemetryInterval ) )",
+	  "olcDevicepwSecretReader $ olcDevicepwAdmin $ olcDevicepwTelemetryInterval $ "
+	  "olcDevicepwActiveKey ) )",
 	  Cft_Overlay, devicepw_cfg, NULL, NULL },
 	{ NULL, 0, NULL }
 };
@@ -164,7 +173,7 @@ static AttributeDescription *ad_devicepwId, *ad_devicepwLabel, *ad_devicepwOwner
 	*ad_devicepwSecret, *ad_devicepwRevoked, *ad_devicepwRevokedAt,
 	*ad_devicepwExpires, *ad_devicepwLastUsed, *ad_devicepwUser, *ad_member,
 	*ad_devicepwFailureCount, *ad_devicepwLastFailure, *ad_devicepwService,
-	*ad_devicepwSuspended, *ad_devicepwHasSecret, *ad_pwdAccountLockedTime;
+	*ad_devicepwSuspended, *ad_devicepwHasSecret, *ad_pwdAccountLockedTime, *ad_devicepwKey;
 static ObjectClass *oc_devicepwMailbox, *oc_devicepwDevice, *oc_groupOfNames;
 /* Normalised RDN type of a device, "devicepwid=", to build a device's DN from the
  * already normalised mailbox DN without a second normalisation. */
@@ -285,6 +294,10 @@ static struct {
 	  "DESC 'TRUE when a secret was generated for this device (computed, never stored)' "
 	  "EQUALITY booleanMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 SINGLE-VALUE "
 	  "NO-USER-MODIFICATION USAGE dSAOperation )", &ad_devicepwHasSecret },
+	{ "( " DPW_ARC ".1.15 NAME 'devicepwKey' "
+	  "DESC 'A key this server holds: <id> <fingerprint> [active] (computed, never stored)' "
+	  "EQUALITY caseExactMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 "
+	  "NO-USER-MODIFICATION USAGE dSAOperation )", &ad_devicepwKey },
 	{ NULL, NULL }
 };
 
@@ -2218,12 +2231,48 @@ devicepw_response( Operation *op, SlapReply *rs )
 
 /* devicepwHasSecret on device entries sent to those who may see them (the others
  * never get a device entry): whether a secret was generated, never what it is. */
+/* devicepwKey on the suffix entry, for administrators and secret readers: the ids and
+ * fingerprints of the keys this server holds, the active one marked, so that the tool
+ * can compare servers before a key is missing where a bind needs it. */
+static int
+devicepw_operational_keys( SlapReply *rs, devicepw_info *di )
+{
+	Attribute **ap;
+	size_t i, n = dpw_keyring_count( di->ring );
+	const char *active = dpw_keyring_current_id( di->ring );
+
+	for ( ap = &rs->sr_operational_attrs; *ap; ap = &(*ap)->a_next ) {
+		if ( (*ap)->a_desc == ad_devicepwKey ) return SLAP_CB_CONTINUE;
+	}
+	*ap = attr_alloc( ad_devicepwKey );
+	(*ap)->a_vals = ch_calloc( n + 1, sizeof(struct berval) );
+	for ( i = 0; i < n; i++ ) {
+		char buf[DPW_KEYID_MAX + DPW_FINGERPRINT_CHARS + 16];
+		const char *id = dpw_keyring_id( di->ring, i );
+		int len = snprintf( buf, sizeof(buf), "%s %s%s", id, dpw_keyring_fingerprint( di->ring, i ),
+			strcmp( id, active ) == 0 ? " active" : "" );
+		(*ap)->a_vals[i].bv_val = ch_strdup( buf );
+		(*ap)->a_vals[i].bv_len = len;
+	}
+	(*ap)->a_numvals = n;
+	(*ap)->a_nvals = (*ap)->a_vals;
+	return SLAP_CB_CONTINUE;
+}
+
 static int
 devicepw_operational( Operation *op, SlapReply *rs )
 {
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	devicepw_info *di = on->on_bi.bi_private;
 	Entry *e = rs->sr_entry;
 	Attribute **ap;
 
+	if ( e && ad_devicepwKey && di && di->ring && di->suffix.bv_val &&
+			dn_match( &e->e_nname, &di->suffix ) &&
+			( SLAP_OPATTRS( rs->sr_attr_flags ) || ad_inlist( ad_devicepwKey, rs->sr_attrs ) ) &&
+			devicepw_sees_devices( op, on, di, &di->suffix ) ) {
+		return devicepw_operational_keys( rs, di );
+	}
 	if ( !e || !ad_devicepwHasSecret || !ad_devicepwSecret || !devicepw_entry_is_device( e ) ) {
 		return SLAP_CB_CONTINUE;
 	}
@@ -2547,6 +2596,14 @@ devicepw_load_keyring( ConfigArgs *c, devicepw_info *di, const char *path )
 		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
 		return ARG_BAD_CONF;
 	}
+	if ( di->active_key &&
+			dpw_keyring_set_active( ring, di->active_key, strlen( di->active_key ) ) != DPW_OK ) {
+		snprintf( c->cr_msg, sizeof(c->cr_msg), "%s: devicepw-active-key \"%s\" is not in %s: "
+			"add the key to the key file first", c->argv[0], di->active_key, path );
+		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+		dpw_keyring_free( ring );
+		return ARG_BAD_CONF;
+	}
 	/* Safe to free: slapd is paused (cn=config) or not yet serving (slapd.conf). */
 	dpw_keyring_free( di->ring );
 	di->ring = ring;
@@ -2578,6 +2635,10 @@ devicepw_cf_gen( ConfigArgs *c )
 			break;
 		case DPW_CF_INTERVAL:
 			c->value_int = di->telemetry_interval;
+			break;
+		case DPW_CF_ACTIVE:
+			if ( di->active_key ) c->value_string = ch_strdup( di->active_key );
+			else rc = 1;
 			break;
 		case DPW_CF_READER:
 		case DPW_CF_ADMIN: {
@@ -2616,6 +2677,11 @@ devicepw_cf_gen( ConfigArgs *c )
 			break;
 		case DPW_CF_INTERVAL:
 			devicepw_set_interval( di, DPW_TELEMETRY_INTERVAL );
+			break;
+		case DPW_CF_ACTIVE:
+			ch_free( di->active_key );
+			di->active_key = NULL;
+			if ( di->ring ) dpw_keyring_set_active( di->ring, NULL, 0 );
 			break;
 		case DPW_CF_READER:
 			rc = devicepw_dn_list_delete( &di->readers, &di->nreaders, c->valx );
@@ -2670,6 +2736,29 @@ devicepw_cf_gen( ConfigArgs *c )
 				return ARG_BAD_CONF;
 			}
 			devicepw_set_interval( di, c->value_int );
+			break;
+		case DPW_CF_ACTIVE:
+			if ( !dpw_id_valid( c->value_string, strlen( c->value_string ) ) ) {
+				snprintf( c->cr_msg, sizeof(c->cr_msg),
+					"%s: a key id is 1-16 characters from a-z and 0-9", c->argv[0] );
+				Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+				ch_free( c->value_string );
+				c->value_string = NULL;
+				return ARG_BAD_CONF;
+			}
+			if ( di->ring && dpw_keyring_set_active( di->ring, c->value_string,
+					strlen( c->value_string ) ) != DPW_OK ) {
+				snprintf( c->cr_msg, sizeof(c->cr_msg), "%s: key \"%s\" is not in the key "
+					"file %s: add it there first", c->argv[0], c->value_string,
+					di->keyfile ? di->keyfile : "" );
+				Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+				ch_free( c->value_string );
+				c->value_string = NULL;
+				return ARG_BAD_CONF;
+			}
+			ch_free( di->active_key );
+			di->active_key = c->value_string;
+			c->value_string = NULL;
 			break;
 		case DPW_CF_READER:
 			ber_bvarray_add( &di->readers, &c->value_dn );
@@ -2787,6 +2876,7 @@ devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
 
 	if ( di ) {
 		ch_free( di->keyfile );
+		ch_free( di->active_key );
 		dpw_keyring_free( di->ring );
 		ber_bvarray_free( di->readers );
 		ber_bvarray_free( di->nreaders );

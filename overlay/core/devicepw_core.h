@@ -99,6 +99,21 @@ dpw_status dpw_keyring_parse(const char *text, size_t len, dpw_keyring **out,
 /* Free a key ring; wipes the keys. NULL is fine. */
 void dpw_keyring_free(dpw_keyring *ring) DPW_NOEXCEPT;
 
+/* Fingerprint of a key: DPW_FINGERPRINT_CHARS lower-case hex digits of a BLAKE2b of a
+ * fixed label and the key: compares key files across servers, reveals no key. */
+#define DPW_FINGERPRINT_CHARS 16
+
+/* The keys of a ring, in key file order: count, and id / fingerprint of key i
+ * (NUL-terminated, owned by the ring; NULL when i is out of range). */
+size_t dpw_keyring_count(const dpw_keyring *ring) DPW_NOEXCEPT;
+const char *dpw_keyring_id(const dpw_keyring *ring, size_t i) DPW_NOEXCEPT;
+const char *dpw_keyring_fingerprint(const dpw_keyring *ring, size_t i) DPW_NOEXCEPT;
+
+/* Make key id the one that hashes new secrets (devicepw-active-key); NULL or empty:
+ * the last key of the file. DPW_UNKNOWN_KEY when the ring has no such key. Only while
+ * no other thread uses the ring (slapd paused for configuration). */
+dpw_status dpw_keyring_set_active(dpw_keyring *ring, const char *id, size_t len) DPW_NOEXCEPT;
+
 /* The id of the key that hashes new secrets (NUL-terminated, owned by the ring). */
 const char *dpw_keyring_current_id(const dpw_keyring *ring) DPW_NOEXCEPT;
 

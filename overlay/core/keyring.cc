@@ -161,6 +161,7 @@ dpw_status parse_text(const char *text, std::size_t len, const Origin &origin, d
     auto ring = std::make_unique<dpw_keyring>();
     ring->keys = std::make_unique<dpw::Key[]>(lines.size());
     ring->count = lines.size();
+    ring->active = lines.size() - 1;
     for (std::size_t k = 0; k < lines.size(); ++k) {
         dpw::Key &key = ring->keys[k];
         std::memcpy(key.id, lines[k].id.data(), lines[k].id.size());
@@ -170,10 +171,21 @@ dpw_status parse_text(const char *text, std::size_t len, const Origin &origin, d
         std::size_t raw_len = 0;
         int rc = sodium_hex2bin(raw, sizeof raw, lines[k].hex.data(), lines[k].hex.size(), nullptr,
                                 &raw_len, nullptr);
-        if (rc == 0 && raw_len == kKeyBytes)
+        if (rc == 0 && raw_len == kKeyBytes) {
             rc = crypto_generichash_init(&key.state, raw, sizeof raw, dpw::kDigestBytes);
-        else
+            // fingerprint: BLAKE2b of a fixed label and the key, first 8 bytes in hex
+            static const unsigned char kLabel[] = "devicepw key fingerprint v1";
+            unsigned char fp[16];
+            crypto_generichash_state st;
+            if (rc == 0) rc = crypto_generichash_init(&st, nullptr, 0, sizeof fp);
+            if (rc == 0) rc = crypto_generichash_update(&st, kLabel, sizeof kLabel - 1);
+            if (rc == 0) rc = crypto_generichash_update(&st, raw, sizeof raw);
+            if (rc == 0) rc = crypto_generichash_final(&st, fp, sizeof fp);
+            sodium_memzero(&st, sizeof st);
+            if (rc == 0) sodium_bin2hex(key.fingerprint, sizeof key.fingerprint, fp, DPW_FINGERPRINT_CHARS / 2);
+        } else {
             rc = -1;
+        }
         sodium_memzero(raw, sizeof raw);
         if (rc != 0) {
             set_error(err, err_len, "%s: cannot set up key \"%s\"", origin.name(), key.id);
@@ -290,6 +302,31 @@ dpw_status dpw_keyring_load(const char *path, dpw_keyring **out, char *err, size
 }
 
 void dpw_keyring_free(dpw_keyring *ring) noexcept { delete ring; }  // ~Key wipes each state
+
+size_t dpw_keyring_count(const dpw_keyring *ring) noexcept { return ring ? ring->count : 0; }
+
+const char *dpw_keyring_id(const dpw_keyring *ring, size_t i) noexcept {
+    return ring != nullptr && i < ring->count ? ring->keys[i].id : nullptr;
+}
+
+const char *dpw_keyring_fingerprint(const dpw_keyring *ring, size_t i) noexcept {
+    return ring != nullptr && i < ring->count ? ring->keys[i].fingerprint : nullptr;
+}
+
+dpw_status dpw_keyring_set_active(dpw_keyring *ring, const char *id, size_t len) noexcept {
+    if (ring == nullptr) return DPW_INVALID;
+    if (id == nullptr || len == 0) {
+        ring->active = ring->count - 1;
+        return DPW_OK;
+    }
+    for (std::size_t i = 0; i < ring->count; ++i) {
+        if (ring->keys[i].id_len == len && std::memcmp(ring->keys[i].id, id, len) == 0) {
+            ring->active = i;
+            return DPW_OK;
+        }
+    }
+    return DPW_UNKNOWN_KEY;
+}
 
 const char *dpw_keyring_current_id(const dpw_keyring *ring) noexcept {
     return ring != nullptr && ring->count > 0 ? ring->current().id : "";

@@ -2,7 +2,10 @@
 //
 // Invariants:
 //  - count >= 1; key ids are valid (1..16 of [a-z0-9]) and unique.
-//  - keys[count - 1] is the current key (the last line of the key file).
+//  - keys[active] is the current key: the last line of the key file unless
+//    devicepw-active-key names another (set while slapd is paused: configuration).
+//  - fingerprint is a short public digest of the key (not reversible) that lets
+//    administrators compare key files across servers without showing them.
 //  - Each Key holds only the keyed BLAKE2b-256 state initialised with its 32-byte
 //    key (the raw key is wiped right after crypto_generichash_init). Hashing copies
 //    that state, so a hash costs no key setup.
@@ -24,6 +27,7 @@ namespace dpw {
 struct Key {
     char id[DPW_KEYID_MAX + 1] = {};
     std::size_t id_len = 0;
+    char fingerprint[DPW_FINGERPRINT_CHARS + 1] = {};
     crypto_generichash_state state;  // keyed, nothing absorbed yet
 
     Key() noexcept { sodium_memzero(&state, sizeof state); }
@@ -39,6 +43,7 @@ struct dpw_keyring {
     // unwiped copy of a key state is ever left in freed memory.
     std::unique_ptr<dpw::Key[]> keys;
     std::size_t count = 0;
+    std::size_t active = 0;  // index of the key that hashes new secrets
 
     // Few keys (rotation appends one now and then): a linear scan is the fastest.
     const dpw::Key *find(const char *id, std::size_t len) const noexcept {
@@ -46,7 +51,7 @@ struct dpw_keyring {
             if (keys[i].id_len == len && std::memcmp(keys[i].id, id, len) == 0) return &keys[i];
         return nullptr;
     }
-    const dpw::Key &current() const noexcept { return keys[count - 1]; }
+    const dpw::Key &current() const noexcept { return keys[active]; }
 };
 
 #endif

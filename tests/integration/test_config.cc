@@ -3,6 +3,7 @@
 #include "test_util.h"
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -42,6 +43,8 @@ void check_all_values(SlapdFixture &s) {
     BOOST_TEST(e->one("olcDevicepwLastUsedPrecision") == "42");
     BOOST_TEST(e->one("olcDevicepwPrimaryPassword") == "FALSE");
     BOOST_TEST(e->one("olcDevicepwMaxDevices") == "7");
+    BOOST_TEST(e->one("olcDevicepwTelemetryInterval") == "9");
+    BOOST_TEST(e->one("olcDevicepwActiveKey") == "k1");
     BOOST_TEST(lower_set(e->values("olcDevicepwSecretReader")) == (std::set<std::string>{lower(demo::erin), lower(demo::bob)}));
     BOOST_TEST(lower_set(e->values("olcDevicepwAdmin")) ==
                (std::set<std::string>{lower(demo::carol), lower(demo::devadmins)}));
@@ -85,6 +88,8 @@ SlapdOptions all_directives(ConfigMode mode) {
         "devicepw-secret-reader " + demo::bob,
         "devicepw-admin " + demo::carol,
         "devicepw-admin " + demo::devadmins,
+        "devicepw-telemetry-interval 9",
+        "devicepw-active-key k1",
     };
     o.overlay_olc = {
         "olcDevicepwLastUsedPrecision: 42",
@@ -94,6 +99,8 @@ SlapdOptions all_directives(ConfigMode mode) {
         "olcDevicepwSecretReader: " + demo::bob,
         "olcDevicepwAdmin: " + demo::carol,
         "olcDevicepwAdmin: " + demo::devadmins,
+        "olcDevicepwTelemetryInterval: 9",
+        "olcDevicepwActiveKey: k1",
     };
     return o;
 }
@@ -334,6 +341,81 @@ BOOST_AUTO_TEST_CASE(key_rotation_at_run_time) {
             }
         }
     }
+}
+
+// A cluster adds a key everywhere first and switches to it second (DESIGN.md,
+// "Replication", keys): devicepw-active-key picks the key that hashes new secrets,
+// every key of the file still verifies, and devicepwKey on the suffix shows each
+// server's key ids and fingerprints to administrators.
+BOOST_AUTO_TEST_CASE(active_key_and_fingerprints) {
+    for (ConfigMode mode : {ConfigMode::SlapdConf, ConfigMode::LdifConfig}) {
+        BOOST_TEST_CONTEXT(mode_name(mode)) {
+            SlapdOptions o;
+            o.mode = mode;
+            o.write_keyfile = false;
+            o.overlay_directives = {"devicepw-active-key k1"};
+            o.overlay_olc = {"olcDevicepwActiveKey: k1"};
+            SlapdFixture s(o);
+            s.write_file(s.keyfile(), SlapdFixture::key_line("k1") + SlapdFixture::key_line("k2"), 0600);
+            s.start();
+            s.load_demo_data();
+            auto root = s.root();
+            REQUIRE_RC(root->add(demo::device_dn("k3x9"), {{"objectClass", {"devicepwDevice"}},
+                                                           {"devicepwId", {"k3x9"}},
+                                                           {"devicepwLabel", {"Phone"}}}),
+                       LDAP_SUCCESS);
+            const std::string s1 = Dpw::gen_secret_with(*root, "k3x9");
+            auto stored = root->read(demo::device_dn("k3x9"), {"devicepwSecret"});
+            BOOST_REQUIRE(stored.has_value());
+            BOOST_TEST(stored->one("devicepwSecret").rfind("dpw1$k1$", 0) == 0u);  // not the last key
+            // the fingerprints, the active key marked; only for administrators
+            auto keys = root->read(demo::base, {"devicepwKey"});
+            BOOST_REQUIRE(keys.has_value());
+            auto v = keys->values("devicepwkey");
+            BOOST_REQUIRE_EQUAL(v.size(), 2u);
+            BOOST_TEST(std::regex_match(v[0], std::regex("k1 [0-9a-f]{16} active")), v[0]);
+            BOOST_TEST(std::regex_match(v[1], std::regex("k2 [0-9a-f]{16}")), v[1]);
+            BOOST_TEST(v[0].substr(3, 16) != v[1].substr(3, 16));
+            BOOST_TEST(!s.conn()->read(demo::base, {"devicepwKey"})->has("devicepwkey"));
+            auto bob = s.conn_as(demo::bob, demo::bobpw);
+            BOOST_TEST(!bob->read(demo::base, {"devicepwKey"})->has("devicepwkey"));
+            // switch to k2 at run time: new secrets under k2, old ones still bind
+            auto cfg = s.config();
+            REQUIRE_RC(cfg->modify(SlapdFixture::kOverlayDn, {mod_replace("olcDevicepwActiveKey", {"k2"})}),
+                       LDAP_SUCCESS);
+            REQUIRE_RC(root->add(demo::device_dn("p8w2"), {{"objectClass", {"devicepwDevice"}},
+                                                           {"devicepwId", {"p8w2"}},
+                                                           {"devicepwLabel", {"Laptop"}}}),
+                       LDAP_SUCCESS);
+            const std::string s2 = Dpw::gen_secret_with(*root, "p8w2");
+            BOOST_TEST(root->read(demo::device_dn("p8w2"), {"devicepwSecret"})->one("devicepwSecret").rfind("dpw1$k2$", 0) == 0u);
+            CHECK_RC(s.conn()->bind(demo::alice, s1), LDAP_SUCCESS);
+            CHECK_RC(s.conn()->bind(demo::alice, s2), LDAP_SUCCESS);
+            // a key the file does not hold is refused, and the active key stays
+            Result bad = cfg->modify(SlapdFixture::kOverlayDn, {mod_replace("olcDevicepwActiveKey", {"k9"})});
+            BOOST_TEST(bad.rc != LDAP_SUCCESS);
+            BOOST_TEST(cfg->read(SlapdFixture::kOverlayDn)->one("olcDevicepwActiveKey") == "k2");
+            bad = cfg->modify(SlapdFixture::kOverlayDn, {mod_replace("olcDevicepwActiveKey", {"K 2"})});
+            BOOST_TEST(bad.rc != LDAP_SUCCESS);
+            // retire k1: a server whose key file lacks the key a stored hash names fails
+            // closed, and says which key is missing
+            const std::string only2 = s.path("only2.key");
+            s.write_file(only2, slurp(s.keyfile()).substr(slurp(s.keyfile()).find('\n') + 1), 0600);
+            REQUIRE_RC(cfg->modify(SlapdFixture::kOverlayDn, {mod_replace("olcDevicepwKeyFile", {only2})}),
+                       LDAP_SUCCESS);
+            CHECK_RC(s.conn()->bind(demo::alice, s1), LDAP_INVALID_CREDENTIALS);
+            CHECK_RC(s.conn()->bind(demo::alice, s2), LDAP_SUCCESS);
+            BOOST_TEST(contains_ci(s.log(), "device=k3x9 outcome=unknown-key key=k1"));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(active_key_missing_from_the_key_file_stops_startup) {
+    SlapdOptions o;
+    o.overlay_directives = {"devicepw-active-key k7"};
+    SlapdFixture s(o);
+    ToolRun r = expect_refusal(s);
+    BOOST_TEST(contains_ci(r.output, "k7"), r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
