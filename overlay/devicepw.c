@@ -60,6 +60,7 @@
 #include "policy.h"
 #include "sessions.h"
 #include "telemetry.h"
+#include "tombstones.h"
 
 #define DPW_ARC "2.25.255856649164264369961457662193972977575"
 
@@ -86,6 +87,7 @@ typedef struct devicepw_info {
 	slap_overinst *on;         /* this overlay instance (for the flush task) */
 	struct re_s *flush_task;   /* the run queue task that writes telemetry */
 	struct berval suffix;      /* the database's first suffix (normalised): finds it */
+	dpw_tombstones *tombstones; /* entryUUIDs of devices deleted here: deletion wins */
 	dpw_sessions *sessions;    /* connections bound with a mailbox's own password */
 } devicepw_info;
 
@@ -891,6 +893,7 @@ typedef struct devicepw_post {
 	slap_overinst *on;
 	struct berval target;	/* normalised DN of the modified/deleted entry */
 	BerVarray removed;	/* people removed from the mailbox (modify) */
+	struct berval uuid;	/* entryUUID of a deleted device (delete) */
 } devicepw_post;
 
 static int
@@ -903,6 +906,7 @@ devicepw_post_cleanup( Operation *op, SlapReply *rs )
 		op->o_callback = sc->sc_next;
 		ber_bvarray_free( p->removed );
 		ch_free( p->target.bv_val );
+		ch_free( p->uuid.bv_val );
 		op->o_tmpfree( sc, op->o_tmpmemctx );
 	}
 	return SLAP_CB_CONTINUE;
@@ -972,6 +976,77 @@ devicepw_delete_result( Operation *op, SlapReply *rs )
 	 * named them owner. */
 	devicepw_revoke_owned( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE,
 		&p->target, "owner-deleted" );
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a device was deleted (by a client or by replication): remember it, so that a
+ * replicated add of it does not bring it back, and drop its pending telemetry. */
+static int
+devicepw_device_deleted( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	devicepw_info *di = p->on->on_bi.bi_private;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	if ( p->uuid.bv_val ) {
+		dpw_tombstones_add( di->tombstones, p->uuid.bv_val, p->uuid.bv_len, (int64_t)op->o_time );
+	}
+	dpw_telemetry_forget( di->telemetry, p->target.bv_val, p->target.bv_len );
+	return SLAP_CB_CONTINUE;
+}
+
+/* Run an internal delete of ndn through the whole overlay stack (so that it
+ * replicates, with a CSN of this server), as the rootdn. */
+static int
+devicepw_internal_delete( Operation *op, slap_overinst *on, struct berval *ndn )
+{
+	Operation op2;
+	void *controls[SLAP_MAX_CIDS];
+	SlapReply rs2 = { REP_RESULT };
+	slap_callback cb = { NULL, slap_null_cb, NULL, &devicepw_internal_marker };
+	BackendInfo *bi = op->o_bd->bd_info;
+	int rc;
+
+	devicepw_internal_op( op, &op2, LDAP_REQ_DELETE, &cb, controls );
+	op2.o_req_dn = *ndn;
+	op2.o_req_ndn = *ndn;
+	op2.o_bd->bd_info = (BackendInfo *)on->on_info;
+	rc = op2.o_bd->be_delete( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	return rc;
+}
+
+/* After a replicated change that would have un-revoked a device was merged: the
+ * revocation again, with this server's CSN, so that every server ends revoked. */
+static int
+devicepw_revocation_merged_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	Modifications *m;
+	int rc;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
+	rc = devicepw_internal_modify( op, p->on, &p->target, &p->target, m );
+	slap_mods_free( m, 1 );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" rewritten to replicate onward rc=%d\n",
+		op->o_log_prefix, p->target.bv_val, rc );
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a replicated add of a device deleted here (accepted revoked): delete it again,
+ * with a CSN of this server, so that the deletion reaches every server. */
+static int
+devicepw_readd_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	int rc;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	rc = devicepw_internal_delete( op, p->on, &p->target );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" merged: replication brought back "
+		"a device deleted here; deleted again rc=%d\n", op->o_log_prefix, p->target.bv_val, rc );
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1460,6 +1535,25 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 	}
 	if ( f.place == DPW_PLACE_PLAIN ) return SLAP_CB_CONTINUE;
 
+	if ( actor == DPW_ACTOR_REPLICATION ) {
+		/* Deletion wins: replication bringing back a device deleted here. Accepted
+		 * (replication is never refused) but revoked, and, on a provider, deleted again
+		 * once added, with this server's CSN. */
+		Attribute *u = attr_find( e->e_attrs, slap_schema.si_ad_entryUUID );
+		if ( u && u->a_numvals && dpw_tombstones_has( di->tombstones, u->a_nvals[0].bv_val,
+				u->a_nvals[0].bv_len, (int64_t)op->o_time ) ) {
+			struct berval t = BER_BVC( "TRUE" );
+			attr_delete( &e->e_attrs, ad_devicepwRevoked );
+			attr_merge_one( e, ad_devicepwRevoked, &t, &t );
+			if ( !SLAP_SINGLE_SHADOW( op->o_bd ) ) {
+				devicepw_push_post( op, on, devicepw_readd_result, NULL );
+			}
+			Debug( LDAP_DEBUG_STATS, "%s devicepw ADD device=\"%s\" merged: deleted here, "
+				"accepted revoked\n", op->o_log_prefix, op->o_req_dn.bv_val );
+		}
+		return SLAP_CB_CONTINUE;
+	}
+
 	/* The entry being added is this operation's own: the owner and the revocation
 	 * time are set on it. */
 	if ( out.owner == DPW_OWNER_FORCE ) {
@@ -1661,6 +1755,12 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 		}
 		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" merged: a replicated change "
 			"would have un-revoked it\n", op->o_log_prefix, op->o_req_dn.bv_val );
+		/* The merged entry still carries the other server's CSN, which every server
+		 * already has: write the revocation again with a CSN of this server, so that
+		 * it replicates onward (a read-only consumer only follows). */
+		if ( !SLAP_SINGLE_SHADOW( op->o_bd ) ) {
+			devicepw_push_post( op, on, devicepw_revocation_merged_result, NULL );
+		}
 	}
 	if ( removed ) devicepw_push_post( op, on, devicepw_modify_result, removed );
 	return SLAP_CB_CONTINUE;
@@ -1715,7 +1815,7 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	devicepw_info *di = on->on_bi.bi_private;
 	Entry *e = NULL;
-	struct berval mailbox;
+	struct berval mailbox, uuid = BER_BVNULL;
 	dpw_target t = { DPW_PLACE_PLAIN };
 	dpw_actor actor;
 	dpw_decision d;
@@ -1731,14 +1831,23 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 	}
 	t.exists = 1;
 	t.is_device = is_entry_objectclass( e, oc_devicepwDevice, 0 );
+	if ( t.is_device ) {
+		Attribute *u = attr_find( e->e_attrs, slap_schema.si_ad_entryUUID );
+		if ( u && u->a_numvals ) ber_dupbv( &uuid, &u->a_nvals[0] );
+	}
 	devicepw_entry_release( op, on, e );
 	d = dpw_policy_delete( actor, &t );
-	if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "DELETE", actor );
+	if ( d.code != DPW_R_ALLOW ) {
+		ch_free( uuid.bv_val );
+		return devicepw_refuse( op, rs, d.code, d.text, "DELETE", actor );
+	}
 	if ( t.is_device ) {
 		if ( actor != DPW_ACTOR_REPLICATION ) {
 			Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" by=\"%s\" as=%s\n",
 				op->o_log_prefix, op->o_req_dn.bv_val, op->o_dn.bv_val, dpw_actor_name( actor ) );
 		}
+		devicepw_push_post( op, on, devicepw_device_deleted, NULL );
+		((devicepw_post *)op->o_callback->sc_private)->uuid = uuid;
 		return SLAP_CB_CONTINUE;
 	}
 	/* Side effects run once, where the client's delete happened. */
@@ -2801,9 +2910,11 @@ devicepw_db_init( BackendDB *be, ConfigReply *cr )
 	di->on = on;
 	di->telemetry = dpw_telemetry_new();
 	di->sessions = dpw_sessions_new();
-	if ( !di->telemetry || !di->sessions ) {
+	di->tombstones = dpw_tombstones_new( 100000, 7 * 24 * 3600 );
+	if ( !di->telemetry || !di->sessions || !di->tombstones ) {
 		dpw_telemetry_free( di->telemetry );
 		dpw_sessions_free( di->sessions );
+		dpw_tombstones_free( di->tombstones );
 		ch_free( di );
 		return 1;
 	}
@@ -2884,6 +2995,7 @@ devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
 		ber_bvarray_free( di->nadmins );
 		dpw_telemetry_free( di->telemetry );
 		dpw_sessions_free( di->sessions );
+		dpw_tombstones_free( di->tombstones );
 		ch_free( di->suffix.bv_val );
 		ch_free( di );
 		on->on_bi.bi_private = NULL;
