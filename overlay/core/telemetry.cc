@@ -19,9 +19,18 @@
 
 namespace {
 
+// Heterogeneous lookup: a bind looks its device up by string_view, without building a
+// std::string (a heap allocation for any DN) unless it inserts.
+struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+using PendingMap = std::unordered_map<std::string, dpw_telemetry_item, Hash, std::equal_to<>>;
+
 struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, dpw_telemetry_item> pending;
+    PendingMap pending;
 };
 
 constexpr std::size_t kShards = 32;
@@ -57,7 +66,7 @@ int dpw_telemetry_use(dpw_telemetry *t, const char *ndn, size_t len, int64_t now
     Shard &s = t->shard_for(key);
     try {
         std::lock_guard<std::mutex> lock(s.mutex);
-        auto it = s.pending.find(std::string(key));
+        auto it = s.pending.find(key);
         if (it == s.pending.end()) {
             s.pending.emplace(std::string(key), dpw_telemetry_item{now, 0, 0});
             t->count.fetch_add(1, std::memory_order_relaxed);
@@ -79,8 +88,11 @@ unsigned long dpw_telemetry_failure(dpw_telemetry *t, const char *ndn, size_t le
     Shard &s = t->shard_for(key);
     try {
         std::lock_guard<std::mutex> lock(s.mutex);
-        auto [it, inserted] = s.pending.try_emplace(std::string(key), dpw_telemetry_item{0, 0, 0});
-        if (inserted) t->count.fetch_add(1, std::memory_order_relaxed);
+        auto it = s.pending.find(key);
+        if (it == s.pending.end()) {
+            it = s.pending.emplace(std::string(key), dpw_telemetry_item{0, 0, 0}).first;
+            t->count.fetch_add(1, std::memory_order_relaxed);
+        }
         it->second.failures++;
         it->second.last_failure = std::max(it->second.last_failure, now);
         return stored + it->second.failures;
@@ -93,7 +105,7 @@ size_t dpw_telemetry_drain(dpw_telemetry *t, dpw_telemetry_fn fn, void *ctx) noe
     if (t == nullptr || fn == nullptr || t->count.load(std::memory_order_relaxed) == 0) return 0;
     std::size_t n = 0;
     for (Shard &s : t->shards) {
-        std::unordered_map<std::string, dpw_telemetry_item> taken;
+        PendingMap taken;
         {
             std::lock_guard<std::mutex> lock(s.mutex);
             taken.swap(s.pending);
@@ -126,7 +138,11 @@ void dpw_telemetry_forget(dpw_telemetry *t, const char *ndn, size_t len) noexcep
     Shard &s = t->shard_for(key);
     try {
         std::lock_guard<std::mutex> lock(s.mutex);
-        if (s.pending.erase(std::string(key)) > 0) t->count.fetch_sub(1, std::memory_order_relaxed);
+        auto it = s.pending.find(key);
+        if (it != s.pending.end()) {
+            s.pending.erase(it);
+            t->count.fetch_sub(1, std::memory_order_relaxed);
+        }
     } catch (...) {
     }
 }
