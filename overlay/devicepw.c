@@ -2017,26 +2017,33 @@ devicepw_chk_controls( Operation *op, SlapReply *rs )
 	return rs->sr_err;
 }
 
-/* The filter a search by someone who may not read stored hashes runs with: a copy of
- * the client's filter (the original may be shared: syncprov keeps filters across
- * operations), in which
- *  - every component on devicepwSecret, with any option, is Undefined;
- *  - an extensible match without an attribute, which would try every attribute of a
- *    device, devicepwSecret included, becomes (&(<it>)(!(objectClass=devicepwDevice)));
- *  - for people who may not see every device (hide_subordinates), an assertion on
- *    hasSubordinates becomes (&(<it>)(!(objectClass=devicepwMailbox))): whether a
- *    mailbox has children is whether it has devices; other entries answer as always.
- * Returns 1 when the filter needs any of it (then only is a copy worth making). */
+/* What a search's filter needs from the overlay (flags of devicepw_filter_scan):
+ *  DPW_F_SECRET   a component on devicepwSecret, with any option: the search runs with
+ *                 a copy of the filter in which those components are Undefined (the
+ *                 client's filter may be shared: syncprov keeps filters across
+ *                 operations, so it is never changed);
+ *  DPW_F_EXT_ANY  an extensible match without an attribute, which tries every attribute
+ *                 of an entry, devicepwSecret included: an entry with a stored hash that
+ *                 matched is checked again without it;
+ *  DPW_F_HASSUB   an assertion on hasSubordinates, for everyone but administrators:
+ *                 a mailbox answers as if it had no devices (whether a mailbox has
+ *                 children is whether it has devices); other entries as always. The copy
+ *                 says (&(hasSubordinates=TRUE)(!(objectClass=devicepwMailbox))) and
+ *                 (|(hasSubordinates=FALSE)(objectClass=devicepwMailbox)), so that with
+ *                 ACLs that refuse search on objectClass such filters match less. */
+enum { DPW_F_SECRET = 1, DPW_F_EXT_ANY = 2, DPW_F_HASSUB = 4 };
+
 static int
-devicepw_filter_needs_copy( Filter *f, int hide_subordinates )
+devicepw_filter_scan( Filter *f )
 {
+	int flags = 0;
 	for ( ; f; f = f->f_next ) {
 		AttributeDescription *ad = NULL;
 		switch ( f->f_choice ) {
 		case LDAP_FILTER_AND:
 		case LDAP_FILTER_OR:
 		case LDAP_FILTER_NOT:
-			if ( devicepw_filter_needs_copy( f->f_list, hide_subordinates ) ) return 1;
+			flags |= devicepw_filter_scan( f->f_list );
 			continue;
 		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
 		case LDAP_FILTER_EQUALITY:
@@ -2045,41 +2052,50 @@ devicepw_filter_needs_copy( Filter *f, int hide_subordinates )
 		case LDAP_FILTER_APPROX: ad = f->f_ava ? f->f_ava->aa_desc : NULL; break;
 		case LDAP_FILTER_SUBSTRINGS: ad = f->f_sub ? f->f_sub->sa_desc : NULL; break;
 		case LDAP_FILTER_EXT:
-			if ( !f->f_mra || !f->f_mra->ma_desc ) return 1;
-			ad = f->f_mra->ma_desc;
+			if ( !f->f_mra || !f->f_mra->ma_desc ) flags |= DPW_F_EXT_ANY;
+			else ad = f->f_mra->ma_desc;
 			break;
 		default: continue;
 		}
-		if ( ad && ad->ad_type == ad_devicepwSecret->ad_type ) return 1;
-		if ( hide_subordinates && ad == slap_schema.si_ad_hasSubordinates ) return 1;
+		if ( ad && ad->ad_type == ad_devicepwSecret->ad_type ) flags |= DPW_F_SECRET;
+		if ( ad == slap_schema.si_ad_hasSubordinates ) flags |= DPW_F_HASSUB;
 	}
-	return 0;
+	return flags;
 }
 
-/* (&(<f, moved to a new node>)(!(objectClass=<oc>))) in place of f, in op memory. */
+/* f (a node of our copy) becomes (&(<f>)(!(objectClass=devicepwMailbox))), or with
+ * or_mailbox (|(<f>)(objectClass=devicepwMailbox)); in op memory. */
 static void
-devicepw_filter_exclude_class( Operation *op, Filter *f, ObjectClass *oc )
+devicepw_filter_mailbox_clause( Operation *op, Filter *f, int or_mailbox )
 {
 	Filter *moved = op->o_tmpalloc( sizeof(Filter), op->o_tmpmemctx );
-	Filter *not = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
 	Filter *eq = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
 	AttributeAssertion *ava = op->o_tmpcalloc( 1, sizeof(AttributeAssertion), op->o_tmpmemctx );
 
 	*moved = *f;
-	moved->f_next = not;
 	ava->aa_desc = slap_schema.si_ad_objectClass;
-	ber_dupbv_x( &ava->aa_value, &oc->soc_cname, op->o_tmpmemctx );
+	ber_dupbv_x( &ava->aa_value, &oc_devicepwMailbox->soc_cname, op->o_tmpmemctx );
 	eq->f_choice = LDAP_FILTER_EQUALITY;
 	eq->f_ava = ava;
-	not->f_choice = LDAP_FILTER_NOT;
-	not->f_not = eq;
-	f->f_choice = LDAP_FILTER_AND;
-	f->f_and = moved;
+	if ( or_mailbox ) {
+		moved->f_next = eq;
+		f->f_choice = LDAP_FILTER_OR;
+	} else {
+		Filter *not = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
+		not->f_choice = LDAP_FILTER_NOT;
+		not->f_not = eq;
+		moved->f_next = not;
+		f->f_choice = LDAP_FILTER_AND;
+	}
+	f->f_list = moved;
 	/* f->f_next stays: f keeps its place among its siblings */
 }
 
+/* In a copy of a filter (ours to change): components on devicepwSecret become
+ * Undefined; with no_devices, hasSubordinates assertions answer for a mailbox as
+ * if it had no devices (DPW_F_HASSUB). */
 static void
-devicepw_filter_rewrite( Operation *op, Filter *f, int hide_subordinates )
+devicepw_filter_rewrite( Operation *op, Filter *f, int secret, int no_devices )
 {
 	for ( ; f; f = f->f_next ) {
 		AttributeDescription *ad = NULL;
@@ -2087,7 +2103,7 @@ devicepw_filter_rewrite( Operation *op, Filter *f, int hide_subordinates )
 		case LDAP_FILTER_AND:
 		case LDAP_FILTER_OR:
 		case LDAP_FILTER_NOT:
-			devicepw_filter_rewrite( op, f->f_list, hide_subordinates );
+			devicepw_filter_rewrite( op, f->f_list, secret, no_devices );
 			continue;
 		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
 		case LDAP_FILTER_EQUALITY:
@@ -2095,21 +2111,19 @@ devicepw_filter_rewrite( Operation *op, Filter *f, int hide_subordinates )
 		case LDAP_FILTER_LE:
 		case LDAP_FILTER_APPROX: ad = f->f_ava ? f->f_ava->aa_desc : NULL; break;
 		case LDAP_FILTER_SUBSTRINGS: ad = f->f_sub ? f->f_sub->sa_desc : NULL; break;
-		case LDAP_FILTER_EXT:
-			if ( f->f_mra && !f->f_mra->ma_desc ) {
-				devicepw_filter_exclude_class( op, f, oc_devicepwDevice );
-				continue;
-			}
-			ad = f->f_mra ? f->f_mra->ma_desc : NULL;
-			break;
+		case LDAP_FILTER_EXT: ad = f->f_mra ? f->f_mra->ma_desc : NULL; break;
 		default: continue;
 		}
-		if ( ad && ad->ad_type == ad_devicepwSecret->ad_type ) {
+		if ( !ad ) continue;
+		if ( secret && ad->ad_type == ad_devicepwSecret->ad_type ) {
 			/* the copy's own component: dropped from evaluation, freed with the copy */
 			f->f_choice = SLAPD_FILTER_COMPUTED;
 			f->f_result = SLAPD_COMPARE_UNDEFINED;
-		} else if ( hide_subordinates && ad == slap_schema.si_ad_hasSubordinates ) {
-			devicepw_filter_exclude_class( op, f, oc_devicepwMailbox );
+		} else if ( no_devices && ad == slap_schema.si_ad_hasSubordinates &&
+				( f->f_choice == LDAP_FILTER_EQUALITY || f->f_choice == LDAP_FILTER_APPROX ) ) {
+			/* a mailbox without devices has no children: FALSE */
+			devicepw_filter_mailbox_clause( op, f,
+				bvmatch( &f->f_ava->aa_value, (struct berval *)&slap_false_bv ) );
 		}
 	}
 }
@@ -2175,9 +2189,23 @@ typedef struct devicepw_search_state {
 	slap_overinst *on;
 	int hide;		/* drop hidden devices, apply the size limit */
 	int slimit;		/* the operation's size limit (when hide) */
+	int flags;		/* DPW_F_*: rechecks of matched entries */
 	Filter *orig_filter;	/* the client's filter, when copy runs instead */
 	Filter *copy;
 } devicepw_search_state;
+
+/* Whether entry e, which matched, still matches with its devicepwSecret removed (an
+ * extensible match without an attribute tries every attribute). */
+static int
+devicepw_recheck_without_secret( Operation *op, Entry *e, Filter *f )
+{
+	Entry *copy = entry_dup( e );
+	int rc;
+	attr_delete( &copy->e_attrs, ad_devicepwSecret );
+	rc = test_filter( op, copy, f );
+	entry_free( copy );
+	return rc == LDAP_COMPARE_TRUE;
+}
 
 static int
 devicepw_search_entry( Operation *op, SlapReply *rs )
@@ -2187,10 +2215,16 @@ devicepw_search_entry( Operation *op, SlapReply *rs )
 	BackendInfo *bi = op->o_bd->bd_info;
 	int hidden;
 
-	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry || !st->hide ) return SLAP_CB_CONTINUE;
+	if ( rs->sr_type != REP_SEARCH || !rs->sr_entry ) return SLAP_CB_CONTINUE;
 	hidden = devicepw_entry_hidden( op, st->on, di, rs->sr_entry );
 	op->o_bd->bd_info = bi;
 	if ( hidden ) return LDAP_SUCCESS;	/* not sent, not counted */
+	if ( ( st->flags & DPW_F_EXT_ANY ) && attr_find( rs->sr_entry->e_attrs, ad_devicepwSecret ) &&
+			!devicepw_recheck_without_secret( op, rs->sr_entry, op->ors_filter ) ) {
+		op->o_bd->bd_info = bi;
+		return LDAP_SUCCESS;	/* it matched through its stored hash only */
+	}
+	op->o_bd->bd_info = bi;
 	if ( st->slimit >= 0 && rs->sr_nentries >= st->slimit ) return LDAP_SIZELIMIT_EXCEEDED;
 	if ( rs->sr_operational_attrs &&
 			attr_find( rs->sr_operational_attrs, slap_schema.si_ad_hasSubordinates ) &&
@@ -2259,7 +2293,7 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	devicepw_search_state *st;
 	dpw_actor actor;
 	dpw_decision d;
-	int direct = 0, hide = 0, copy;
+	int direct = 0, hide = 0, flags;
 
 	if ( !ad_devicepwSecret || devicepw_may_read_secret( op, di ) ) return SLAP_CB_CONTINUE;
 	actor = devicepw_actor_global( op, di );
@@ -2271,17 +2305,20 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 			( slap_attr_flags( op->ors_attrs ) & SLAP_OPATTRS_YES ) ||
 			ad_inlist( slap_schema.si_ad_hasSubordinates, op->ors_attrs );
 	}
-	copy = op->ors_filter && devicepw_filter_needs_copy( op->ors_filter, actor != DPW_ACTOR_ADMIN );
-	if ( !hide && !copy ) return SLAP_CB_CONTINUE;
+	flags = op->ors_filter ? devicepw_filter_scan( op->ors_filter ) : 0;
+	if ( actor == DPW_ACTOR_ADMIN ) flags &= ~DPW_F_HASSUB;	/* admins see every device */
+	if ( !hide && !flags ) return SLAP_CB_CONTINUE;
 
 	sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_search_state),
 		op->o_tmpmemctx );
 	st = (devicepw_search_state *)( sc + 1 );
 	st->on = on;
-	if ( copy ) {
+	st->flags = flags;
+	st->slimit = SLAP_NO_LIMIT;
+	if ( flags & ( DPW_F_SECRET | DPW_F_HASSUB ) ) {
 		st->orig_filter = op->ors_filter;
 		st->copy = filter_dup( op->ors_filter, op->o_tmpmemctx );
-		devicepw_filter_rewrite( op, st->copy, actor != DPW_ACTOR_ADMIN );
+		devicepw_filter_rewrite( op, st->copy, 1, ( flags & DPW_F_HASSUB ) != 0 );
 		op->ors_filter = st->copy;
 	}
 	if ( hide ) {
