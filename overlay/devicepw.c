@@ -2026,11 +2026,14 @@ devicepw_chk_controls( Operation *op, SlapReply *rs )
  *                 of an entry, devicepwSecret included: an entry with a stored hash that
  *                 matched is checked again without it;
  *  DPW_F_HASSUB   an assertion on hasSubordinates, for everyone but administrators:
- *                 a mailbox answers as if it had no devices (whether a mailbox has
- *                 children is whether it has devices); other entries as always. The copy
- *                 says (&(hasSubordinates=TRUE)(!(objectClass=devicepwMailbox))) and
- *                 (|(hasSubordinates=FALSE)(objectClass=devicepwMailbox)), so that with
- *                 ACLs that refuse search on objectClass such filters match less. */
+ *                 a mailbox whose devices the requester may not see answers as if it
+ *                 had no devices (whether a mailbox has children is whether it has
+ *                 devices); other entries as always. The backend runs a broadened copy
+ *                 (each such assertion TRUE where it is not negated, FALSE where it is),
+ *                 and every entry it finds is tested against the real filter, or for
+ *                 such a mailbox against the filter of a mailbox without devices. No
+ *                 clause is added: nothing depends on the requester's rights on other
+ *                 attributes. */
 enum { DPW_F_SECRET = 1, DPW_F_EXT_ANY = 2, DPW_F_HASSUB = 4 };
 
 static int
@@ -2063,39 +2066,37 @@ devicepw_filter_scan( Filter *f )
 	return flags;
 }
 
-/* f (a node of our copy) becomes (&(<f>)(!(objectClass=devicepwMailbox))), or with
- * or_mailbox (|(<f>)(objectClass=devicepwMailbox)); in op memory. */
+/* In a copy of a filter: every hasSubordinates equality becomes TRUE where it is not
+ * negated and FALSE where it is, so that the copy matches at least every entry the
+ * filter matches, whatever hasSubordinates says. */
 static void
-devicepw_filter_mailbox_clause( Operation *op, Filter *f, int or_mailbox )
+devicepw_filter_broaden( Filter *f, int negated )
 {
-	Filter *moved = op->o_tmpalloc( sizeof(Filter), op->o_tmpmemctx );
-	Filter *eq = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
-	AttributeAssertion *ava = op->o_tmpcalloc( 1, sizeof(AttributeAssertion), op->o_tmpmemctx );
-
-	*moved = *f;
-	ava->aa_desc = slap_schema.si_ad_objectClass;
-	ber_dupbv_x( &ava->aa_value, &oc_devicepwMailbox->soc_cname, op->o_tmpmemctx );
-	eq->f_choice = LDAP_FILTER_EQUALITY;
-	eq->f_ava = ava;
-	if ( or_mailbox ) {
-		moved->f_next = eq;
-		f->f_choice = LDAP_FILTER_OR;
-	} else {
-		Filter *not = op->o_tmpcalloc( 1, sizeof(Filter), op->o_tmpmemctx );
-		not->f_choice = LDAP_FILTER_NOT;
-		not->f_not = eq;
-		moved->f_next = not;
-		f->f_choice = LDAP_FILTER_AND;
+	for ( ; f; f = f->f_next ) {
+		switch ( f->f_choice ) {
+		case LDAP_FILTER_AND:
+		case LDAP_FILTER_OR:
+			devicepw_filter_broaden( f->f_list, negated );
+			break;
+		case LDAP_FILTER_NOT:
+			devicepw_filter_broaden( f->f_list, !negated );
+			break;
+		case LDAP_FILTER_EQUALITY:
+		case LDAP_FILTER_APPROX:
+			if ( f->f_ava && f->f_ava->aa_desc == slap_schema.si_ad_hasSubordinates ) {
+				f->f_choice = SLAPD_FILTER_COMPUTED;
+				f->f_result = negated ? LDAP_COMPARE_FALSE : LDAP_COMPARE_TRUE;
+			}
+			break;
+		}
 	}
-	f->f_list = moved;
-	/* f->f_next stays: f keeps its place among its siblings */
 }
 
 /* In a copy of a filter (ours to change): components on devicepwSecret become
  * Undefined; with no_devices, hasSubordinates assertions answer for a mailbox as
  * if it had no devices (DPW_F_HASSUB). */
 static void
-devicepw_filter_rewrite( Operation *op, Filter *f, int secret, int no_devices )
+devicepw_filter_rewrite( Filter *f, int secret, int no_devices )
 {
 	for ( ; f; f = f->f_next ) {
 		AttributeDescription *ad = NULL;
@@ -2103,7 +2104,7 @@ devicepw_filter_rewrite( Operation *op, Filter *f, int secret, int no_devices )
 		case LDAP_FILTER_AND:
 		case LDAP_FILTER_OR:
 		case LDAP_FILTER_NOT:
-			devicepw_filter_rewrite( op, f->f_list, secret, no_devices );
+			devicepw_filter_rewrite( f->f_list, secret, no_devices );
 			continue;
 		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
 		case LDAP_FILTER_EQUALITY:
@@ -2121,9 +2122,10 @@ devicepw_filter_rewrite( Operation *op, Filter *f, int secret, int no_devices )
 			f->f_result = SLAPD_COMPARE_UNDEFINED;
 		} else if ( no_devices && ad == slap_schema.si_ad_hasSubordinates &&
 				( f->f_choice == LDAP_FILTER_EQUALITY || f->f_choice == LDAP_FILTER_APPROX ) ) {
-			/* a mailbox without devices has no children: FALSE */
-			devicepw_filter_mailbox_clause( op, f,
-				bvmatch( &f->f_ava->aa_value, (struct berval *)&slap_false_bv ) );
+			/* a mailbox without devices has no children: hasSubordinates is FALSE */
+			int is_false = bvmatch( &f->f_ava->aa_value, (struct berval *)&slap_false_bv );
+			f->f_choice = SLAPD_FILTER_COMPUTED;
+			f->f_result = is_false ? LDAP_COMPARE_TRUE : LDAP_COMPARE_FALSE;
 		}
 	}
 }
@@ -2191,7 +2193,9 @@ typedef struct devicepw_search_state {
 	int slimit;		/* the operation's size limit (when hide) */
 	int flags;		/* DPW_F_*: rechecks of matched entries */
 	Filter *orig_filter;	/* the client's filter, when copy runs instead */
-	Filter *copy;
+	Filter *copy;		/* what the backend runs */
+	Filter *real;		/* DPW_F_HASSUB: the filter entries are tested against */
+	Filter *nodev;		/* DPW_F_HASSUB: the same for a mailbox without devices */
 } devicepw_search_state;
 
 /* Whether entry e, which matched, still matches with its devicepwSecret removed (an
@@ -2219,8 +2223,16 @@ devicepw_search_entry( Operation *op, SlapReply *rs )
 	hidden = devicepw_entry_hidden( op, st->on, di, rs->sr_entry );
 	op->o_bd->bd_info = bi;
 	if ( hidden ) return LDAP_SUCCESS;	/* not sent, not counted */
+	if ( st->real ) {
+		/* the backend ran a broadened filter: the real answer for this entry */
+		Filter *f = is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) &&
+			!devicepw_sees_devices( op, st->on, di, &rs->sr_entry->e_nname ) ? st->nodev : st->real;
+		int match = test_filter( op, rs->sr_entry, f );
+		op->o_bd->bd_info = bi;
+		if ( match != LDAP_COMPARE_TRUE ) return LDAP_SUCCESS;
+	}
 	if ( ( st->flags & DPW_F_EXT_ANY ) && attr_find( rs->sr_entry->e_attrs, ad_devicepwSecret ) &&
-			!devicepw_recheck_without_secret( op, rs->sr_entry, op->ors_filter ) ) {
+			!devicepw_recheck_without_secret( op, rs->sr_entry, st->real ? st->real : op->ors_filter ) ) {
 		op->o_bd->bd_info = bi;
 		return LDAP_SUCCESS;	/* it matched through its stored hash only */
 	}
@@ -2248,6 +2260,8 @@ devicepw_search_cleanup( Operation *op, SlapReply *rs )
 			op->ors_filter = st->orig_filter;
 			filter_free_x( op, st->copy, 1 );
 		}
+		if ( st->real ) filter_free_x( op, st->real, 1 );
+		if ( st->nodev ) filter_free_x( op, st->nodev, 1 );
 		op->o_callback = sc->sc_next;
 		op->o_tmpfree( sc, op->o_tmpmemctx );
 	}
@@ -2318,7 +2332,15 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	if ( flags & ( DPW_F_SECRET | DPW_F_HASSUB ) ) {
 		st->orig_filter = op->ors_filter;
 		st->copy = filter_dup( op->ors_filter, op->o_tmpmemctx );
-		devicepw_filter_rewrite( op, st->copy, 1, ( flags & DPW_F_HASSUB ) != 0 );
+		devicepw_filter_rewrite( st->copy, 1, 0 );
+		if ( flags & DPW_F_HASSUB ) {
+			st->real = st->copy;
+			st->nodev = filter_dup( st->real, op->o_tmpmemctx );
+			devicepw_filter_rewrite( st->nodev, 0, 1 );
+			st->copy = filter_dup( st->real, op->o_tmpmemctx );
+			devicepw_filter_broaden( st->copy, 0 );
+			hide = 1;	/* entries are dropped: the size limit is applied here */
+		}
 		op->ors_filter = st->copy;
 	}
 	if ( hide ) {
@@ -2377,6 +2399,16 @@ devicepw_response( Operation *op, SlapReply *rs )
 
 /* devicepwHasSecret on device entries sent to those who may see them (the others
  * never get a device entry): whether a secret was generated, never what it is. */
+/* Whether an attribute list names ad itself (not through "+" or "*"). */
+static int
+devicepw_attrs_name( AttributeName *an, AttributeDescription *ad )
+{
+	for ( ; an && !BER_BVISNULL( &an->an_name ); an++ ) {
+		if ( an->an_desc == ad ) return 1;
+	}
+	return 0;
+}
+
 /* devicepwKey on the suffix entry, for administrators and secret readers: the ids and
  * fingerprints of the keys this server holds, the active one marked, so that the tool
  * can compare servers before a key is missing where a bind needs it. */
@@ -2415,7 +2447,7 @@ devicepw_operational( Operation *op, SlapReply *rs )
 
 	if ( e && ad_devicepwKey && di && di->ring && di->suffix.bv_val &&
 			dn_match( &e->e_nname, &di->suffix ) &&
-			( SLAP_OPATTRS( rs->sr_attr_flags ) || ad_inlist( ad_devicepwKey, rs->sr_attrs ) ) &&
+			devicepw_attrs_name( rs->sr_attrs, ad_devicepwKey ) &&	/* by name only: "+" stays as stock */
 			devicepw_sees_devices( op, on, di, &di->suffix ) ) {
 		return devicepw_operational_keys( rs, di );
 	}
