@@ -108,4 +108,16 @@ for lvl in $levels; do
     done
     stop
 done
+# Realistic traffic at log level none: every bind recorded (the background flush's
+# writes are in the count: every thread), and stock slapd + slapo-lastbind at precision 0.
+if [ -f "$confdir/lu0.conf" ] && [ -f "$confdir/lastbind.conf" ]; then
+    ndump=0
+    start lu0 none
+    measure "devicepw d1 right, every bind recorded" none d1-right
+    stop
+    ndump=0
+    start lastbind none
+    measure "stock {SSHA} + lastbind 0" none ssha-right
+    stop
+fi
 say "written $out/callgrind.tsv"

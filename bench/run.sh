@@ -15,7 +15,11 @@
 #                    at log level none and stats
 #      stock {SSHA}  one userPassword per mailbox, none and stats (the reference)
 #      stock {ARGON2} 10 userPassword values, the right one last (hashes from a pool)
-#      devicepw last-used tracking at precision 0 and at the default (300 s)
+#      devicepw last-used tracking at precision 0 and at the default (60 s)
+#      realistic traffic: every device of the directory in turn (100,000 devices, so
+#                    every bind finds its last use stale), precision 0: every bind
+#                    recorded; against the same binds when nothing is recorded, and
+#                    stock slapd + slapo-lastbind at precision 0 on the same {SSHA} binds
 #      new connection per bind: devicepw 1 device and stock {SSHA}
 # 4. results.tsv, results.md (binds/s, p50, p99, ratio to {SSHA} at the same log level)
 #    and binds.png (gnuplot) in the output directory.
@@ -152,6 +156,9 @@ devicepw-keyfile $work/devicepw.key
 devicepw-lastused-precision 0"
 mkconf ludefault "moduleload      $module" "overlay         devicepw
 devicepw-keyfile $work/devicepw.key"
+# stock slapd with slapo-lastbind writing authTimestamp on every successful bind
+mkconf lastbind "moduleload      lastbind" "overlay         lastbind
+lastbind-precision 0"
 
 mkdir -p "$work/db"
 chmod 700 "$work/db"
@@ -245,7 +252,23 @@ start_slapd lu0 none
 bench "devicepw lastused=0" 1 right none lastused -w "$lu_pairs"
 stop_slapd
 start_slapd ludefault none
-bench "devicepw lastused=300" 1 right none lastused -w "$lu_pairs"
+bench "devicepw lastused=60" 1 right none lastused -w "$lu_pairs"
+stop_slapd
+# Realistic traffic: the whole device list in turn, every bind recorded (precision 0);
+# the same binds with nothing recorded were measured above ("devicepw 1 right none").
+# How many devices the background flush wrote: the last uses newer than the start.
+start_slapd lu0 none
+rt_start=$(date -u +%Y%m%d%H%M%SZ)
+bench "devicepw every bind recorded" 1 right none d1-right -w "$warm"
+stop_slapd   # a clean stop writes what is pending
+start_slapd lu0 none
+rt_written=$(ldapsearch -x -LLL -H "ldap://127.0.0.1:$port/" -D "cn=admin,$suffix" -w secret \
+    -b "$suffix" -z 0 "(devicepwLastUsed>=$rt_start)" 1.1 2>/dev/null | grep -c '^dn: ' || true)
+stop_slapd
+say "realistic traffic: $rt_written devices had their last use written by the flush"
+printf '%s\n' "$rt_written" > "$out/realistic-written.txt"
+start_slapd lastbind none
+bench "stock {SSHA} + lastbind 0" 1 right none ssha-right -w "$warm"
 stop_slapd
 
 # --- table and chart --------------------------------------------------------------------------
