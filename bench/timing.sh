@@ -3,7 +3,8 @@
 #
 #   bench/timing.sh [--build-dir DIR] [--out DIR] [--mailboxes N] [--rounds R]
 #                   [--duration S] [--binds N] [--levels "none stats"] [--no-callgrind]
-#                   [--mailbox-password] [--module PATH] [--work DIR] [--tag NAME] [--keep]
+#                   [--mailbox-password] [--primary-password on|off] [--module PATH]
+#                   [--work DIR] [--tag NAME] [--keep]
 #
 # One directory, one slapd, every case: a simple bind with a secret-shaped password
 # (4-character id, like the devices') that fails with 49, for
@@ -22,7 +23,8 @@
 # instruction counts do not.
 #
 # --mailbox-password gives the mailboxes an {SSHA} userPassword (default: none, a mailbox
-# needs no password with devicepw); --module measures another build of devicepw.so (a
+# needs no password with devicepw); --primary-password sets devicepw-primary-password
+# (default: the overlay's default, on); --module measures another build of devicepw.so (a
 # patched one) on a directory kept by an earlier run (--work DIR, --keep); --tag names the
 # result files (timing-<tag>.md).
 # Env: SLAPD (default /usr/sbin/slapd), SLAPADD, SLAPPASSWD.
@@ -38,6 +40,7 @@ binds=2000
 levels="none stats"
 callgrind=1
 mailbox_password=0
+primary=""
 module=""
 work=""
 tag=""
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
         --levels) levels=$2; shift ;;
         --no-callgrind) callgrind=0 ;;
         --mailbox-password) mailbox_password=1 ;;
+        --primary-password) primary=$2; shift ;;
         --module) module=$2; shift ;;
         --work) work=$2; shift ;;
         --tag) tag=$2; shift ;;
@@ -151,7 +155,10 @@ if [ "$reuse" = 0 ]; then
     "$slapadd" -q -f "$work/stock.conf" -l "$work/data/data.ldif" 2> "$work/slapadd.err" ||
         { tail -n 20 "$work/slapadd.err" >&2; die "slapadd failed"; }
     rm -f "$work/data/data.ldif"
+    printf 'mailboxes=%s\nmailbox_password=%s\n' "$mailboxes" "$mailbox_password" > "$work/params"
 fi
+# the directory's own parameters, when reusing one
+[ -f "$work/params" ] && . "$work/params"
 # The configuration measured: devicepw's defaults, except a last-used precision of a day
 # (the directory's devicepwLastUsed is recent: the d1-right binds write nothing).
 confdir=$work/conf${tag:+-$tag}
@@ -159,7 +166,8 @@ mkdir -p "$confdir"
 cp "$work/stock.conf" "$confdir/stock.conf"
 mkconf "$confdir/devicepw.conf" "moduleload      $module" "overlay         devicepw
 devicepw-keyfile $work/devicepw.key
-devicepw-lastused-precision 86400"
+devicepw-lastused-precision 86400${primary:+
+devicepw-primary-password $primary}"
 
 # --- wall clock ---------------------------------------------------------------------------
 start_slapd() {  # start_slapd LOGLEVEL
@@ -231,7 +239,8 @@ for lvl in $levels; do
 done
 md=$out/timing${tag:+-$tag}.md
 awk -F'\t' -v cmd="$cmdline" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v rounds="$rounds" -v dur="$duration" \
-        -v binds="$binds" -v mb="$mailboxes" -v pw="$mailbox_password" '
+        -v binds="$([ "$callgrind" = 1 ] && echo "$binds" || echo 0)" -v mb="$mailboxes" -v pw="$mailbox_password" \
+        -v primary="${primary:-default (on)}" '
     BEGIN {
         name["unknown-dn"] = "unknown DN"; name["d0-any"] = "mailbox without devices"
         name["d1-unknown-id"] = "unknown device id"; name["d1-wrong"] = "wrong random part, real id"
@@ -248,9 +257,10 @@ awk -F'\t' -v cmd="$cmdline" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v round
             d = (f[9] != "-" && w[9] != "-") ? sprintf("%+d instr, %+.2f µs", f[9] - w[9], f[4] - w[4]) : sprintf("%+.2f µs", f[4] - w[4])
             printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n", name[f[1]], f[2], f[4], f[5], f[6], f[7], f[8], f[9], d
         }
-        printf "\n`%s`: %d mailboxes (+%d without devices%s), one connection, %d rounds x %s s per case, " \
-               "%d binds per case under callgrind; load average at the end %s.\n", cmd, mb, mb / 10,
-               pw ? ", {SSHA} userPassword on every mailbox" : ", no mailbox userPassword", rounds, dur, binds, load
+        printf "\n`%s`: %d mailboxes (+%d without devices%s), devicepw-primary-password %s, one connection, " \
+               "%d rounds x %s s per case, %d binds per case under callgrind; load average at the end %s.\n", cmd, mb,
+               mb / 10, pw ? ", {SSHA} userPassword on every mailbox" : ", no mailbox userPassword", primary, rounds,
+               dur, binds, load
     }' "$tsv" > "$md"
 echo
 cat "$md"
