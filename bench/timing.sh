@@ -160,13 +160,17 @@ fi
 # the directory's own parameters, when reusing one
 [ -f "$work/params" ] && . "$work/params"
 # The configuration measured: devicepw's defaults, except a last-used precision of a day
-# (the directory's devicepwLastUsed is recent: the d1-right binds write nothing).
+# (the directory's devicepwLastUsed is recent: the d1-right binds write nothing) and a
+# telemetry interval of an hour: the flush task writes the failures counted in memory
+# off the bind path, in a transaction of its own; left at 10 s it would run during the
+# measured binds and land in callgrind's count of all threads.
 confdir=$work/conf${tag:+-$tag}
 mkdir -p "$confdir"
 cp "$work/stock.conf" "$confdir/stock.conf"
 mkconf "$confdir/devicepw.conf" "moduleload      $module" "overlay         devicepw
 devicepw-keyfile $work/devicepw.key
-devicepw-lastused-precision 86400${primary:+
+devicepw-lastused-precision 86400
+devicepw-telemetry-interval 3600${primary:+
 devicepw-primary-password $primary}"
 
 # --- wall clock ---------------------------------------------------------------------------
