@@ -12,6 +12,8 @@
 //       mailboxes 0 .. 999        100 devices (the last one revoked)
 //       mailboxes 1000 .. 10999    10 devices (the last one revoked)
 //       the others                  1 device  (every 10th one revoked)
+//     --d0 N adds N more mailboxes without any device (default 0);
+//     --no-mailbox-password leaves out the mailboxes' {SSHA} userPassword.
 //   ou=argon2: 1,000 entries with 10 {ARGON2} userPassword values, the right one last.
 // {SSHA} and {ARGON2} hashes come from a pool made with slappasswd (--ssha-pool,
 // --argon2-pool): the cost of checking a hash does not depend on its salt.
@@ -20,6 +22,11 @@
 //   d1-right, d1-wrong, d1-revoked, d10-*, d100-*   devicepw device secrets
 //   ssha-right                                      mailbox DN + its {SSHA} password
 //   argon2-right                                    ou=argon2 entry + its right password
+// and, for the timing of failed binds (bench/timing.sh), each a secret-shaped password
+// (a 4-character id, like the devices' own) that must fail with 49:
+//   unknown-dn       a mailbox DN that does not exist (uid=xNNNNNN, as long as a real one)
+//   d0-any           a mailbox without devices (--d0)
+//   d1-unknown-id    a 1-device mailbox, an id that is not its device's
 #include <sodium.h>
 
 #include <boost/program_options.hpp>
@@ -47,9 +54,11 @@ struct Pair {
     int expect;
 };
 
+using Pool = std::vector<std::pair<std::string, std::string>>;
+
 // Lines "password TAB hash" (made by run.sh with slappasswd).
-std::vector<std::pair<std::string, std::string>> read_pool(const std::string &path) {
-    std::vector<std::pair<std::string, std::string>> pool;
+Pool read_pool(const std::string &path) {
+    Pool pool;
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
     std::string line;
@@ -104,7 +113,8 @@ std::string wrong_secret(const std::string &id) {
 
 int main(int argc, char **argv) try {
     std::string keyfile, outdir, suffix, ssha_pool_path, argon2_pool_path;
-    long mailboxes, d10, d100, argon2;
+    long mailboxes, d10, d100, d0, argon2;
+    bool no_mailbox_password = false;
     po::options_description opts("devicepw-benchgen options");
     opts.add_options()
         ("help,h", "this help")
@@ -114,10 +124,14 @@ int main(int argc, char **argv) try {
         ("mailboxes", po::value(&mailboxes)->default_value(100000), "mailboxes in all")
         ("d100", po::value(&d100)->default_value(1000), "mailboxes with 100 devices")
         ("d10", po::value(&d10)->default_value(10000), "mailboxes with 10 devices")
+        ("d0", po::value(&d0)->default_value(0), "more mailboxes, without devices")
+        ("no-mailbox-password", po::bool_switch(&no_mailbox_password),
+         "no {SSHA} userPassword on the mailboxes (no --ssha-pool needed)")
         ("argon2", po::value(&argon2)->default_value(1000), "entries with 10 {ARGON2} values")
-        ("ssha-pool", po::value(&ssha_pool_path)->required(), "file of 'password TAB {SSHA} hash'")
-        ("argon2-pool", po::value(&argon2_pool_path)->required(),
-         "file of 'password TAB {ARGON2} hash' (at least 10 lines; every 10 form one entry's set)");
+        ("ssha-pool", po::value(&ssha_pool_path), "file of 'password TAB {SSHA} hash'")
+        ("argon2-pool", po::value(&argon2_pool_path),
+         "file of 'password TAB {ARGON2} hash' (at least 10 lines; every 10 form one entry's set; "
+         "needed when --argon2 > 0)");
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, opts), vm);
     if (vm.count("help")) {
@@ -132,9 +146,10 @@ int main(int argc, char **argv) try {
     char err[256];
     if (dpw_keyring_load(keyfile.c_str(), &ring, err, sizeof err) != DPW_OK)
         throw std::runtime_error(err);
-    const auto ssha_pool = read_pool(ssha_pool_path);
-    const auto argon2_pool = read_pool(argon2_pool_path);
-    if (argon2_pool.size() < 10) throw std::runtime_error("--argon2-pool needs at least 10 hashes");
+    const auto ssha_pool = no_mailbox_password ? Pool{} : read_pool(ssha_pool_path);
+    const auto argon2_pool = argon2 > 0 ? read_pool(argon2_pool_path) : Pool{};
+    if (argon2 > 0 && argon2_pool.size() < 10) throw std::runtime_error("--argon2-pool needs at least 10 hashes");
+    if (d0 < 0) throw std::runtime_error("--d0 must not be negative");
 
     std::mt19937_64 rng(randombytes_random() | (uint64_t(randombytes_random()) << 32));
     std::ofstream ldif(outdir + "/data.ldif");
@@ -149,17 +164,25 @@ int main(int argc, char **argv) try {
     char now[16];
     dpw_gentime_format(static_cast<int64_t>(std::time(nullptr)), now);
 
-    std::vector<Pair> right[3], wrong[3], revoked[3], ssha;
+    std::vector<Pair> right[3], wrong[3], revoked[3], ssha, unknown_dn, d0_any, unknown_id;
     long ndevices = 0;
-    for (long i = 0; i < mailboxes; ++i) {
+    for (long i = 0; i < mailboxes + d0; ++i) {
         char uid[32];
         std::snprintf(uid, sizeof uid, "m%06ld", i);
         const std::string dn = std::string("uid=") + uid + "," + mbou;
-        const auto &pw = ssha_pool[static_cast<std::size_t>(i) % ssha_pool.size()];
         ldif << "dn: " << dn << "\nobjectClass: inetOrgPerson\nobjectClass: devicepwMailbox\n"
-             << "uid: " << uid << "\ncn: " << uid << "\nsn: bench\nmail: " << uid
-             << "@example.com\nuserPassword: " << pw.second << "\n\n";
-        ssha.push_back({dn, pw.first, 0});
+             << "uid: " << uid << "\ncn: " << uid << "\nsn: bench\nmail: " << uid << "@example.com\n";
+        if (!no_mailbox_password) {
+            const auto &pw = ssha_pool[static_cast<std::size_t>(i) % ssha_pool.size()];
+            ldif << "userPassword: " << pw.second << "\n";
+            ssha.push_back({dn, pw.first, 0});
+        }
+        ldif << "\n";
+        if (i >= mailboxes) {  // --d0: no devices
+            std::set<std::string> none;
+            d0_any.push_back({dn, make_device(ring, none).secret, 49});
+            continue;
+        }
 
         const int group = i < d100 ? 2 : i < d100 + d10 ? 1 : 0;
         const int n = group == 2 ? 100 : group == 1 ? 10 : 1;
@@ -188,6 +211,13 @@ int main(int argc, char **argv) try {
             wrong[group].push_back({dn, wrong_secret(d.id), 49});
         }
         if (last_revoked) revoked[group].push_back({dn, devs[n - 1].secret, 49});
+        if (group == 0) {
+            // A device id this mailbox does not have (make_device draws ids not in ids).
+            unknown_id.push_back({dn, make_device(ring, ids).secret, 49});
+            std::snprintf(uid, sizeof uid, "x%06ld", i);
+            std::set<std::string> none;
+            unknown_dn.push_back({std::string("uid=") + uid + "," + mbou, make_device(ring, none).secret, 49});
+        }
     }
 
     std::vector<Pair> a2;
@@ -212,10 +242,13 @@ int main(int argc, char **argv) try {
         write_pairs(outdir, std::string(names[g]) + "-wrong", wrong[g], rng);
         write_pairs(outdir, std::string(names[g]) + "-revoked", revoked[g], rng);
     }
-    write_pairs(outdir, "ssha-right", ssha, rng);
-    write_pairs(outdir, "argon2-right", a2, rng);
+    if (!ssha.empty()) write_pairs(outdir, "ssha-right", ssha, rng);
+    if (!a2.empty()) write_pairs(outdir, "argon2-right", a2, rng);
+    if (!unknown_dn.empty()) write_pairs(outdir, "unknown-dn", unknown_dn, rng);
+    if (!unknown_id.empty()) write_pairs(outdir, "d1-unknown-id", unknown_id, rng);
+    if (!d0_any.empty()) write_pairs(outdir, "d0-any", d0_any, rng);
     dpw_keyring_free(ring);
-    std::cout << "benchgen: " << mailboxes << " mailboxes, " << ndevices << " devices, " << argon2
+    std::cout << "benchgen: " << mailboxes + d0 << " mailboxes (" << d0 << " without devices), " << ndevices << " devices, " << argon2
               << " {ARGON2} entries (" << sets << " distinct hash sets, reused)\n";
     return 0;
 } catch (const std::exception &e) {

@@ -11,6 +11,9 @@
 // Output: binds/s and latency percentiles (from sending the bind to its reply), one
 // human line and one machine line:
 //   RESULT binds=<n> seconds=<s> rate=<binds/s> p50_us=<us> p99_us=<us> mismatches=<n>
+//          mean_ns=<ns> p50_ns=<ns> p90_ns=<ns> p99_ns=<ns> p999_ns=<ns>
+// --latency-file writes every measured bind's latency (ns, one a line) for statistics
+// over several runs (bench/timing.sh).
 // Exit status 0 only when every reply had the expected code and nothing timed out.
 // Every run is bounded: --duration seconds and --max-binds binds, whichever comes first.
 #include <lber.h>
@@ -44,7 +47,7 @@ struct Pair {
 };
 
 struct Options {
-    std::string uri, pairs;
+    std::string uri, pairs, latency_file;
     int connections = 16, threads = 1;
     double duration = 10, timeout = 10;
     long long max_binds = 0, warmup = 0;
@@ -189,9 +192,9 @@ void worker(Shared &s, int nconn, std::vector<uint32_t> *lat) {
                 s.report("bind as " + p.dn + ": result " + std::to_string(code) + ", expected " +
                          std::to_string(p.expect));
             }
-            if (lat)
-                lat->push_back(static_cast<uint32_t>(
-                    std::chrono::duration_cast<std::chrono::microseconds>(done - c.sent).count()));
+            if (lat)  // nanoseconds, saturated at 4.29 s (--timeout bounds a reply anyway)
+                lat->push_back(static_cast<uint32_t>(std::min<long long>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(done - c.sent).count(), UINT32_MAX)));
             c.msgid = -1;
             if (s.opt.new_connection || s.failed) close_conn(c);
             if (!send_bind(s, c)) {
@@ -254,7 +257,9 @@ int main(int argc, char **argv) try {
         ("warmup,w", po::value(&opt.warmup)->default_value(0),
          "binds before measuring (not timed, results still checked; at most --duration seconds)")
         ("new-connection", po::bool_switch(&opt.new_connection), "a new connection for every bind")
-        ("timeout", po::value(&opt.timeout)->default_value(10), "seconds to wait for any one reply");
+        ("timeout", po::value(&opt.timeout)->default_value(10), "seconds to wait for any one reply")
+        ("latency-file", po::value(&opt.latency_file),
+         "write each measured bind's latency in ns, one a line, to this file");
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
     if (vm.count("help")) {
@@ -276,13 +281,23 @@ int main(int argc, char **argv) try {
     auto r = run_phase(opt, pairs, opt.max_binds, opt.duration, true);
     mismatches += r.mismatches;
     const double rate = r.seconds > 0 ? static_cast<double>(r.binds) / r.seconds : 0;
-    const uint32_t p50 = percentile(r.lat, 0.50), p99 = percentile(r.lat, 0.99);
+    if (!opt.latency_file.empty()) {
+        std::ofstream lf(opt.latency_file);
+        for (uint32_t ns : r.lat) lf << ns << '\n';
+        if (!lf) throw std::runtime_error("cannot write " + opt.latency_file);
+    }
+    double mean = 0;
+    for (uint32_t ns : r.lat) mean += ns;
+    mean = r.lat.empty() ? 0 : mean / static_cast<double>(r.lat.size());
+    const uint32_t p50 = percentile(r.lat, 0.50), p90 = percentile(r.lat, 0.90), p99 = percentile(r.lat, 0.99),
+                   p999 = percentile(r.lat, 0.999);
     std::printf("%s: %lld binds in %.2f s = %.0f binds/s, p50 %.3f ms, p99 %.3f ms, %d connections%s, "
                 "%lld unexpected results\n",
-                opt.pairs.c_str(), r.binds, r.seconds, rate, p50 / 1000.0, p99 / 1000.0, opt.connections,
+                opt.pairs.c_str(), r.binds, r.seconds, rate, p50 / 1e6, p99 / 1e6, opt.connections,
                 opt.new_connection ? " (new connection per bind)" : " (rebinding)", mismatches);
-    std::printf("RESULT binds=%lld seconds=%.3f rate=%.1f p50_us=%u p99_us=%u mismatches=%lld\n", r.binds,
-                r.seconds, rate, p50, p99, mismatches);
+    std::printf("RESULT binds=%lld seconds=%.3f rate=%.1f p50_us=%u p99_us=%u mismatches=%lld "
+                "mean_ns=%.0f p50_ns=%u p90_ns=%u p99_ns=%u p999_ns=%u\n",
+                r.binds, r.seconds, rate, p50 / 1000, p99 / 1000, mismatches, mean, p50, p90, p99, p999);
     return (mismatches == 0 && !r.failed) ? 0 : 1;
 } catch (const std::exception &e) {
     std::cerr << "devicepw-bindbench: " << e.what() << '\n';

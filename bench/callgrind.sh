@@ -3,7 +3,7 @@
 #
 #   bench/run.sh --keep ...              # leaves its work directory (configs, key, data, db)
 #   bench/callgrind.sh --work DIR [--build-dir DIR] [--binds N] [--levels "none stats"]
-#                     [--conf-dir DIR]
+#                     [--conf-dir DIR] [--cases "PAIRS ..."] [--out DIR]
 #
 # For each log level, starts slapd (stock, then devicepw) under
 # `valgrind --tool=callgrind` on 127.0.0.1, and for each scenario: a warm-up of the
@@ -13,6 +13,9 @@
 # executed for them, in every thread (frontend, back-mdb, overlay, logging).
 # --conf-dir takes the slapd configurations from another directory (e.g. one that loads
 # a patched devicepw.so); they must use the work directory's database.
+# --cases measures only the devicepw configuration, on the named pair files of
+# DIR/data (without .pairs), as scenarios "devicepw <name>" (bench/timing.sh).
+# --out writes the table and dumps there instead of DIR/callgrind.
 # Prints a table and writes callgrind.tsv (and the dumps, for callgrind_annotate) in
 # DIR/callgrind.
 set -euo pipefail
@@ -23,6 +26,8 @@ work=""
 confdir=""
 binds=2000
 levels="none stats"
+cases=""
+out=""
 while [ $# -gt 0 ]; do
     case $1 in
         --work) work=$2; shift ;;
@@ -30,6 +35,8 @@ while [ $# -gt 0 ]; do
         --binds) binds=$2; shift ;;
         --levels) levels=$2; shift ;;
         --conf-dir) confdir=$2; shift ;;
+        --cases) cases=$2; shift ;;
+        --out) out=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "callgrind.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -45,7 +52,7 @@ bindbench=$build/bench/devicepw-bindbench
 [ -x "$bindbench" ] || die "$bindbench not found"
 command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
     die "valgrind not found (apt-get install valgrind)"
-out=$work/callgrind
+out=${out:-$work/callgrind}
 mkdir -p "$out"
 vpid=""
 cleanup() { if [ -n "$vpid" ]; then kill "$vpid" 2>/dev/null || true; wait "$vpid" 2>/dev/null || true; fi; }
@@ -95,6 +102,13 @@ measure() {  # measure NAME LEVEL PAIRS
 
 printf 'scenario\tloglevel\tinstructions_per_bind\n' > "$out/callgrind.tsv"
 for lvl in $levels; do
+    if [ -n "$cases" ]; then
+        ndump=0
+        start devicepw "$lvl"
+        for c in $cases; do measure "devicepw $c" "$lvl" "$c"; done
+        stop
+        continue
+    fi
     ndump=0
     start stock "$lvl"
     measure "stock {SSHA}" "$lvl" ssha-right

@@ -37,6 +37,8 @@ packages=(
     binutils
     # apt-get source / dpkg-source: xz-compressed orig tarball
     xz-utils
+    # tests/integration/test_crash.cc: mdb_stat checks the database after a SIGKILL
+    lmdb-utils
     # bench/run.sh (table arithmetic, chart) and bench/callgrind.sh
     bc gnuplot-nox valgrind
 )
