@@ -868,6 +868,17 @@ bool SlapdFixture::alive() {
     return false;
 }
 
+bool SlapdFixture::exits_within(int timeout_ms) {
+    if (pid_ <= 0) return true;
+    std::optional<int> st = wait_exit(pid_, pidfd_, timeout_ms);
+    if (!st) return false;
+    last_exit_ = st;
+    if (pidfd_ >= 0) close(pidfd_);
+    pidfd_ = -1;
+    pid_ = -1;
+    return true;
+}
+
 std::string SlapdFixture::log() const { return read_file(logfile()); }
 
 std::string SlapdFixture::log_tail(size_t bytes) const {

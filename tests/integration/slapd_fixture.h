@@ -201,6 +201,9 @@ public:
     // process has exited or died on its own since it was started.
     bool alive();
     std::optional<int> exit_status() const { return last_exit_; }
+    // Wait at most timeout_ms (on the process, not a sleep) for slapd to exit; false when it
+    // is still running then.
+    bool exits_within(int timeout_ms);
     // The devicepw overlay's cn=config entry: its index shifts with overlays_before.
     std::string overlay_dn() const;
 
