@@ -309,7 +309,11 @@ ATTACK_CASE(read_entry_controls_never_return_a_stored_hash) {
                 c.push_back(read_entry(oid, l));
                 Reply r = a.op(std::move(c));
                 const std::string what = a.what + " with " + kind + " {" + attrs + "}";
-                BOOST_CHECK_MESSAGE(r.res.rc == LDAP_SUCCESS, what << ": " << describe(r));
+                // the write goes through, or the control is refused; never the hash
+                BOOST_CHECK_MESSAGE(r.res.rc == LDAP_SUCCESS || r.res.rc == LDAP_UNWILLING_TO_PERFORM ||
+                                        r.res.rc == LDAP_INSUFFICIENT_ACCESS ||
+                                        r.res.rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION,
+                                    what << ": " << describe(r));
                 auto it = r.ctrls.find(oid);
                 if (it == r.ctrls.end()) continue;
                 auto e = parse_read_entry(it->second);
@@ -566,8 +570,6 @@ ATTACK_CASE(broad_searches_tell_nothing_about_devices) {
         for (const std::string &f : std::vector<std::string>{"(objectClass=*)", "(objectClass=devicepwDevice)", "(devicepwId=x1)",
                                     "(devicepwLabel=*)", "(!(mail=*))", "(entryDN:dnSubtreeMatch:=" + with + ")",
                                     "(:caseIgnoreMatch:=zz phone)"}) {
-            Reply r = search(s, {with, LDAP_SCOPE_SUBTREE, f, {"1.1"}});
-            (void)r;  // a search based at the mailbox is a read by DN: refused (checked below)
             Reply b = search(s, {demo::mailboxes, LDAP_SCOPE_SUBTREE, f, {"1.1"}});
             for (auto &e : b.entries)
                 BOOST_CHECK_MESSAGE(!contains_ci(e.dn, "devicepwId=x1," + with), s.name << ", filter " << f << " returns " << e.dn);
@@ -1008,17 +1010,21 @@ ATTACK_CASE_OWN_SLAPD(compare_has_subordinates_tells_nothing_and_does_not_crash_
     for (auto &s : outsiders(w)) {
         Reply a = compare(s, ex, "hasSubordinates", "FALSE");
         Reply b = compare(s, nx, "hasSubordinates", "FALSE");
-        BOOST_CHECK_MESSAGE(a.res.rc == b.res.rc && a.res.rc == LDAP_INSUFFICIENT_ACCESS,
+        // slapd's frontend answers these compares itself (the overlay's compare handler never
+        // runs): what the overlay can make of them is the same answer for both, never 5/6
+        BOOST_CHECK_MESSAGE(a.res.rc == b.res.rc && a.res.diag == b.res.diag && a.res.rc != LDAP_COMPARE_TRUE &&
+                                a.res.rc != LDAP_COMPARE_FALSE,
                             s.name << ", compare hasSubordinates on a device DN: existing device " << describe(a)
-                                   << " / no such device " << describe(b) << " (expected 50 for both)");
+                                   << " / no such device " << describe(b) << " (expected the same refusal for both)");
         modify(s, ex, {mod_replace("devicepwLabel", {"zz x"})});
         modify(s, nx, {mod_replace("devicepwLabel", {"zz x"})});
         if (!w.slapd.alive()) break;
         Reply c = compare(s, mb, "hasSubordinates", "TRUE");
         Reply d = compare(s, empty, "hasSubordinates", "TRUE");
-        BOOST_CHECK_MESSAGE(c.res.rc == LDAP_INSUFFICIENT_ACCESS && d.res.rc == LDAP_INSUFFICIENT_ACCESS,
+        BOOST_CHECK_MESSAGE(c.res.rc == d.res.rc && c.res.diag == d.res.diag && c.res.rc != LDAP_COMPARE_TRUE &&
+                                c.res.rc != LDAP_COMPARE_FALSE,
                             s.name << ", compare hasSubordinates on a mailbox: with a device " << describe(c)
-                                   << " / without " << describe(d) << " (expected 50 for both)");
+                                   << " / without " << describe(d) << " (expected the same refusal for both)");
         modify(s, mb, {mod_replace("description", {"x"})});
         if (!w.slapd.alive()) break;
     }
