@@ -111,8 +111,26 @@ std::string acl_to_olc(const std::string &line) {
     return s;
 }
 
+// The stock modules the stacked overlays need, each once, in order.
+std::vector<std::string> stacked_modules(const SlapdOptions &o) {
+    std::vector<std::string> names;
+    for (auto *list : {&o.overlays_before, &o.overlays_after})
+        for (auto &ov : *list)
+            if (std::find(names.begin(), names.end(), ov.name) == names.end()) names.push_back(ov.name);
+    return names;
+}
 
 }  // namespace
+
+StackedOverlay syncprov_overlay() {
+    return {"syncprov", "olcSyncProvConfig", {"syncprov-checkpoint 100 10", "syncprov-sessionlog 100"},
+            {"olcSpCheckpoint: 100 10", "olcSpSessionlog: 100"}};
+}
+StackedOverlay ppolicy_overlay() { return {"ppolicy", "olcPPolicyConfig", {}, {}}; }
+StackedOverlay sssvlv_overlay() {
+    return {"sssvlv", "olcSssVlvConfig", {"sssvlv-max 32", "sssvlv-maxkeys 5", "sssvlv-maxperconn 8"},
+            {"olcSssVlvMax: 32", "olcSssVlvMaxKeys: 5", "olcSssVlvMaxPerConn: 8"}};
+}
 
 std::string module_path() { return env_or("DEVICEPW_MODULE", DEVICEPW_MODULE_PATH); }
 std::string schema_dir() { return env_or("DEVICEPW_SCHEMA_DIR", DEVICEPW_SCHEMA_DIR); }
@@ -553,6 +571,7 @@ std::string SlapdFixture::slapd_conf_text() const {
     c << "modulepath /usr/lib/ldap\n";
     c << "moduleload back_mdb\n";
     if (opts_.overlay) c << "moduleload " << module_path() << "\n";
+    for (auto &m : stacked_modules(opts_)) c << "moduleload " << m << "\n";
     for (auto &l : opts_.global_directives) c << l << "\n";
     c << "\ndatabase config\n";
     c << "rootdn \"" << kConfigDn << "\"\n";
@@ -567,11 +586,19 @@ std::string SlapdFixture::slapd_conf_text() const {
     c << "maxsize 67108864\n";
     for (auto &l : opts_.db_directives) c << l << "\n";
     for (auto &l : opts_.acl) c << l << "\n";
+    auto stacked = [&](const std::vector<StackedOverlay> &list) {
+        for (auto &ov : list) {
+            c << "\noverlay " << ov.name << "\n";
+            for (auto &l : ov.directives) c << l << "\n";
+        }
+    };
+    stacked(opts_.overlays_before);
     if (opts_.overlay) {
         c << "\noverlay devicepw\n";
         if (opts_.keyfile_directive) c << "devicepw-keyfile " << keyfile() << "\n";
         for (auto &l : opts_.overlay_directives) c << l << "\n";
     }
+    stacked(opts_.overlays_after);
     return c.str();
 }
 
@@ -584,7 +611,9 @@ std::string SlapdFixture::ldif_config_text() const {
     c << "\n";
     c << "dn: cn=module{0},cn=config\nobjectClass: olcModuleList\ncn: module{0}\n";
     c << "olcModulePath: /usr/lib/ldap\nolcModuleLoad: {0}back_mdb\n";
-    if (opts_.overlay) c << "olcModuleLoad: {1}" << module_path() << "\n";
+    int modx = 1;
+    if (opts_.overlay) c << "olcModuleLoad: {" << modx++ << "}" << module_path() << "\n";
+    for (auto &m : stacked_modules(opts_)) c << "olcModuleLoad: {" << modx++ << "}" << m << "\n";
     c << "\n";
     c << "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n";
     for (auto s : {"core", "cosine", "inetorgperson"}) {
@@ -601,13 +630,25 @@ std::string SlapdFixture::ldif_config_text() const {
     int i = 0;
     for (auto &l : opts_.acl) c << "olcAccess: {" << i++ << "}" << acl_to_olc(l) << "\n";
     c << "\n";
+    int ovx = 0;
+    auto stacked = [&](const std::vector<StackedOverlay> &list) {
+        for (auto &ov : list) {
+            const std::string rdn = "{" + std::to_string(ovx++) + "}" + ov.name;
+            c << "dn: olcOverlay=" << rdn << ",olcDatabase={1}mdb,cn=config\nobjectClass: olcOverlayConfig\n"
+              << "objectClass: " << ov.olc_class << "\nolcOverlay: " << rdn << "\n";
+            for (auto &l : ov.olc) c << l << "\n";
+            c << "\n";
+        }
+    };
+    stacked(opts_.overlays_before);
     if (opts_.overlay) {
-        c << "dn: " << kOverlayDn << "\nobjectClass: olcOverlayConfig\nobjectClass: olcDevicepwConfig\n"
-          << "olcOverlay: {0}devicepw\n";
+        c << "dn: " << overlay_dn() << "\nobjectClass: olcOverlayConfig\nobjectClass: olcDevicepwConfig\n"
+          << "olcOverlay: {" << ovx++ << "}devicepw\n";
         if (opts_.keyfile_directive) c << "olcDevicepwKeyFile: " << keyfile() << "\n";
         for (auto &l : opts_.overlay_olc) c << l << "\n";
         c << "\n";
     }
+    stacked(opts_.overlays_after);
     return c.str();
 }
 
@@ -810,6 +851,32 @@ void SlapdFixture::kill9() {
     if (pidfd_ >= 0) close(pidfd_);
     pidfd_ = -1;
     pid_ = -1;
+}
+
+std::string SlapdFixture::overlay_dn() const {
+    return "olcOverlay={" + std::to_string(opts_.overlays_before.size()) + "}devicepw,olcDatabase={1}mdb,cn=config";
+}
+
+bool SlapdFixture::alive() {
+    if (pid_ <= 0) return false;
+    std::optional<int> st = wait_exit(pid_, pidfd_, 0);
+    if (!st) return true;
+    last_exit_ = st;
+    if (pidfd_ >= 0) close(pidfd_);
+    pidfd_ = -1;
+    pid_ = -1;
+    return false;
+}
+
+bool SlapdFixture::exits_within(int timeout_ms) {
+    if (pid_ <= 0) return true;
+    std::optional<int> st = wait_exit(pid_, pidfd_, timeout_ms);
+    if (!st) return false;
+    last_exit_ = st;
+    if (pidfd_ >= 0) close(pidfd_);
+    pidfd_ = -1;
+    pid_ = -1;
+    return true;
 }
 
 std::string SlapdFixture::log() const { return read_file(logfile()); }

@@ -114,6 +114,17 @@ enum class ConfigMode {
     LdifConfig,  // slapadd -n0 -F slapd.d from a cn=config LDIF that includes devicepw.ldif
 };
 
+// A stock overlay stacked on the mdb database around devicepw (loaded from /usr/lib/ldap).
+struct StackedOverlay {
+    std::string name;                     // module and overlay name: "syncprov"
+    std::string olc_class;                // its cn=config objectClass: "olcSyncProvConfig"
+    std::vector<std::string> directives;  // slapd.conf lines after "overlay <name>"
+    std::vector<std::string> olc;         // the same as attributes of its cn=config entry
+};
+StackedOverlay syncprov_overlay();  // checkpoint 100 10, sessionlog 100
+StackedOverlay ppolicy_overlay();   // no default policy (2.5 has the schema built in)
+StackedOverlay sssvlv_overlay();    // server-side sorting, VLV, paged results inside a sort
+
 struct SlapdOptions {
     ConfigMode mode = ConfigMode::SlapdConf;
     bool overlay = true;                   // load devicepw.so and put the overlay on the mdb db
@@ -133,6 +144,10 @@ struct SlapdOptions {
     bool keyfile_directive = true;         // emit devicepw-keyfile <path>
     std::string loglevel = "stats";
     bool db_rootdn = true;                 // give the mdb database its rootdn (slapd.conf mode)
+    // Stock overlays on the same database, configured before (slapd runs them after
+    // devicepw) and after (slapd runs them before devicepw) "overlay devicepw".
+    std::vector<StackedOverlay> overlays_before;
+    std::vector<StackedOverlay> overlays_after;
 };
 
 struct ToolRun {
@@ -148,6 +163,7 @@ public:
     static constexpr const char *kRootPw = "rootsecret";
     static constexpr const char *kConfigDn = "cn=config";
     static constexpr const char *kConfigPw = "configsecret";
+    // The overlay's cn=config entry when no overlay is configured before it (see overlay_dn()).
     static constexpr const char *kOverlayDn = "olcOverlay={0}devicepw,olcDatabase={1}mdb,cn=config";
 
     // Creates the directory and key file; does not start slapd.
@@ -181,6 +197,15 @@ public:
     // Kill slapd with SIGKILL (a crash: nothing is flushed) and reap it.
     void kill9();
     bool running() const { return pid_ > 0; }
+    // Whether slapd is still alive: false (and the exit status in exit_status()) when the
+    // process has exited or died on its own since it was started.
+    bool alive();
+    std::optional<int> exit_status() const { return last_exit_; }
+    // Wait at most timeout_ms (on the process, not a sleep) for slapd to exit; false when it
+    // is still running then.
+    bool exits_within(int timeout_ms);
+    // The devicepw overlay's cn=config entry: its index shifts with overlays_before.
+    std::string overlay_dn() const;
 
     // Run a program (argv[0] absolute), bounded in time; output captured.
     ToolRun run_tool(const std::vector<std::string> &argv, int timeout_ms = 30000);
@@ -220,6 +245,7 @@ private:
     pid_t pid_ = -1;
     int pidfd_ = -1;
     bool keep_ = false;
+    std::optional<int> last_exit_;
 };
 
 // ---- demo names ---------------------------------------------------------------------

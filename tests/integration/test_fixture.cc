@@ -3,6 +3,7 @@
 // overlay, and that schema/devicepw.ldif loads into cn=config.
 #include "test_util.h"
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace dpwtest;
@@ -113,6 +114,37 @@ BOOST_AUTO_TEST_CASE(acl_lines_apply) {
     PasswdResult p = bob->passwd(demo::bob, demo::bobpw, std::string("newbobpw"));
     BOOST_TEST(p.res.rc == LDAP_SUCCESS);
     CHECK_RC(s.conn()->bind(demo::bob, "newbobpw"), LDAP_SUCCESS);
+}
+
+// Stock overlays stacked around devicepw: the overlay entries of cn=config sit in the
+// configured order in every mode, and overlay_dn() names devicepw's entry.
+BOOST_AUTO_TEST_CASE(stacked_overlays_in_every_configuration_mode) {
+    for (ConfigMode mode : {ConfigMode::SlapdConf, ConfigMode::CnConfig, ConfigMode::LdifConfig}) {
+        SlapdOptions o;
+        o.mode = mode;
+        o.overlays_before = {syncprov_overlay(), ppolicy_overlay()};
+        o.overlays_after = {sssvlv_overlay()};
+        SlapdFixture s(o);
+        BOOST_TEST(s.overlay_dn() == "olcOverlay={2}devicepw,olcDatabase={1}mdb,cn=config");
+        s.start();
+        auto cfg = s.config();
+        auto list = cfg->search("olcDatabase={1}mdb,cn=config", LDAP_SCOPE_ONELEVEL, "(objectClass=olcOverlayConfig)",
+                                {"olcOverlay"});
+        CHECK_RC(list.res, LDAP_SUCCESS);
+        std::vector<std::string> names;
+        for (auto &e : list.entries) names.push_back(e.one("olcOverlay"));
+        std::sort(names.begin(), names.end());
+        const std::vector<std::string> expected = {"{0}syncprov", "{1}ppolicy", "{2}devicepw", "{3}sssvlv"};
+        BOOST_TEST(names == expected, boost::test_tools::per_element());
+        auto e = cfg->read(s.overlay_dn(), {"olcDevicepwKeyFile"});
+        BOOST_REQUIRE_MESSAGE(e.has_value(), "cannot read " << s.overlay_dn());
+        BOOST_TEST(e->one("olcDevicepwKeyFile") == s.keyfile());
+        BOOST_TEST(s.alive());
+        s.stop();
+        BOOST_TEST(!s.alive());
+    }
+    // the default position is kOverlayDn
+    BOOST_TEST(SlapdFixture().overlay_dn() == SlapdFixture::kOverlayDn);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,42 +30,9 @@ const std::string dovecotpw = "dovecotpw";
 const std::string admin = demo::dave;  // member of cn=devadmins
 const std::string adminpw = demo::davepw;
 
-// The recommended ACLs of doc/people-and-mailboxes.md, one slapd.conf line each.
-const std::string kMailboxRe = "uid=[^,]+,ou=mailboxes,dc=example,dc=com";
-const std::string kAdmins = "group.exact=\"cn=devadmins,ou=groups,dc=example,dc=com\"";
-
+// The recommended ACLs of the README (test_util.h, shared with the attack matrix).
 std::vector<std::string> recommended_acl(bool with_authzfrom_rule = true) {
-    std::vector<std::string> acl = {
-        // stored hashes: nobody (the overlay also strips them for everyone but the rootdn)
-        "access to attrs=devicepwSecret by * none",
-        // passwords: for binding only; people change their own
-        "access to attrs=userPassword by self =wx by anonymous auth by * none",
-    };
-    if (with_authzfrom_rule) {
-        // Proxied Authorization: slapd reads the target's authzFrom with "auth" access
-        acl.push_back("access to attrs=authzFrom,authzTo by users auth by * none");
-    }
-    const std::vector<std::string> rest = {
-        // nothing below a device
-        "access to dn.regex=\"^devicepwId=[^,]+," + kMailboxRe + "$\" attrs=children by * none",
-        // device entries: admins; the mailbox's people (the overlay narrows writes to the
-        // devices they own); the mailbox itself reads
-        "access to dn.regex=\"^devicepwId=[^,]+,(" + kMailboxRe + ")$\" by " + kAdmins +
-            " write by set.expand=\"[$1]/devicepwUser & user\" write by dn.exact,expand=\"$1\" read by * none",
-        // adding a device under a mailbox needs write on the mailbox's children
-        "access to dn.regex=\"^" + kMailboxRe + "$\" attrs=children by " + kAdmins +
-            " write by set=\"this/devicepwUser & user\" write by * none",
-        // mailbox entries: admins; the mailbox, its people and the mail service read
-        "access to dn.regex=\"^" + kMailboxRe + "$\" by " + kAdmins +
-            " write by self read by set=\"this/devicepwUser & user\" read by dn.exact=\"" + dovecot +
-            "\" read by * none",
-        // people: their own entry
-        "access to dn.subtree=\"ou=people,dc=example,dc=com\" by " + kAdmins + " write by self read by * none",
-        // the rest of the tree (suffix, containers, groups): authenticated identities read
-        "access to * by " + kAdmins + " write by users read by * none",
-    };
-    acl.insert(acl.end(), rest.begin(), rest.end());
-    return acl;
+    return recommended_acls(with_authzfrom_rule);
 }
 
 enum class Acls { Recommended, Permissive };

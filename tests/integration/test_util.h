@@ -83,6 +83,46 @@ bool poll_until(Pred pred, std::chrono::milliseconds deadline = std::chrono::mil
     }
 }
 
+// The README's "Recommended ACLs", one slapd.conf line each, for its layout (mailboxes
+// uid=...,ou=mailboxes, people under ou=people, administrators in cn=devadmins, the mail
+// service cn=dovecot,ou=services). Used by the users suite and the attack matrix.
+inline std::vector<std::string> recommended_acls(bool with_authzfrom_rule = true) {
+    const std::string mailbox_re = "uid=[^,]+,ou=mailboxes,dc=example,dc=com";
+    const std::string admins = "group.exact=\"cn=devadmins,ou=groups,dc=example,dc=com\"";
+    const std::string dovecot = "cn=dovecot,ou=services,dc=example,dc=com";
+    std::vector<std::string> acl = {
+        // stored hashes: nobody (the overlay also strips them for everyone but the rootdn)
+        "access to attrs=devicepwSecret by * none",
+        // passwords: for binding only; people change their own
+        "access to attrs=userPassword by self =wx by anonymous auth by * none",
+    };
+    if (with_authzfrom_rule) {
+        // Proxied Authorization: slapd reads the target's authzFrom with "auth" access
+        acl.push_back("access to attrs=authzFrom,authzTo by users auth by * none");
+    }
+    const std::vector<std::string> rest = {
+        // nothing below a device
+        "access to dn.regex=\"^devicepwId=[^,]+," + mailbox_re + "$\" attrs=children by * none",
+        // device entries: admins; the mailbox's people (the overlay narrows writes to the
+        // devices they own); the mailbox itself reads
+        "access to dn.regex=\"^devicepwId=[^,]+,(" + mailbox_re + ")$\" by " + admins +
+            " write by set.expand=\"[$1]/devicepwUser & user\" write by dn.exact,expand=\"$1\" read by * none",
+        // adding a device under a mailbox needs write on the mailbox's children
+        "access to dn.regex=\"^" + mailbox_re + "$\" attrs=children by " + admins +
+            " write by set=\"this/devicepwUser & user\" write by * none",
+        // mailbox entries: admins; the mailbox, its people and the mail service read
+        "access to dn.regex=\"^" + mailbox_re + "$\" by " + admins +
+            " write by self read by set=\"this/devicepwUser & user\" read by dn.exact=\"" + dovecot +
+            "\" read by * none",
+        // people: their own entry
+        "access to dn.subtree=\"ou=people,dc=example,dc=com\" by " + admins + " write by self read by * none",
+        // the rest of the tree (suffix, containers, groups): authenticated identities read
+        "access to * by " + admins + " write by users read by * none",
+    };
+    acl.insert(acl.end(), rest.begin(), rest.end());
+    return acl;
+}
+
 inline SlapdOptions with_acl(std::vector<std::string> acl, SlapdOptions o = {}) {
     o.acl = std::move(acl);
     return o;
