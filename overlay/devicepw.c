@@ -2051,17 +2051,17 @@ devicepw_chk_controls( Operation *op, SlapReply *rs )
  *                 client's filter may be shared: syncprov keeps filters across
  *                 operations, so it is never changed);
  *  DPW_F_EXT_ANY  an extensible match without an attribute, which tries every attribute
- *                 of an entry, devicepwSecret included: an entry with a stored hash that
- *                 matched is checked again without it;
+ *                 of an entry, devicepwSecret included: it is answered for an entry as
+ *                 if the entry had no stored hash (see below);
  *  DPW_F_HASSUB   an assertion on hasSubordinates, for everyone but administrators:
  *                 a mailbox whose devices the requester may not see answers as if it
  *                 had no devices (whether a mailbox has children is whether it has
- *                 devices); other entries as always. The backend runs a broadened copy
- *                 (each such assertion TRUE where it is not negated, FALSE where it is),
- *                 and every entry it finds is tested against the real filter, or for
- *                 such a mailbox against the filter of a mailbox without devices. No
- *                 clause is added: nothing depends on the requester's rights on other
- *                 attributes. */
+ *                 devices); other entries as always.
+ * For the last two the backend runs a broadened copy (each such assertion TRUE where it
+ * is not negated, FALSE where it is), and every entry it finds is tested against the
+ * real filter — without its stored hash, and for such a mailbox as if it had no
+ * devices. No clause is added: nothing depends on the requester's rights on other
+ * attributes, and negations answer right. */
 enum { DPW_F_SECRET = 1, DPW_F_EXT_ANY = 2, DPW_F_HASSUB = 4 };
 
 static int
@@ -2094,9 +2094,9 @@ devicepw_filter_scan( Filter *f )
 	return flags;
 }
 
-/* In a copy of a filter: every hasSubordinates equality becomes TRUE where it is not
- * negated and FALSE where it is, so that the copy matches at least every entry the
- * filter matches, whatever hasSubordinates says. */
+/* In a copy of a filter: every hasSubordinates equality and every extensible match
+ * without an attribute becomes TRUE where it is not negated and FALSE where it is, so
+ * that the copy matches at least every entry the filter matches, whatever they say. */
 static void
 devicepw_filter_broaden( Filter *f, int negated )
 {
@@ -2112,6 +2112,12 @@ devicepw_filter_broaden( Filter *f, int negated )
 		case LDAP_FILTER_EQUALITY:
 		case LDAP_FILTER_APPROX:
 			if ( f->f_ava && f->f_ava->aa_desc == slap_schema.si_ad_hasSubordinates ) {
+				f->f_choice = SLAPD_FILTER_COMPUTED;
+				f->f_result = negated ? LDAP_COMPARE_FALSE : LDAP_COMPARE_TRUE;
+			}
+			break;
+		case LDAP_FILTER_EXT:
+			if ( f->f_mra && !f->f_mra->ma_desc ) {
 				f->f_choice = SLAPD_FILTER_COMPUTED;
 				f->f_result = negated ? LDAP_COMPARE_FALSE : LDAP_COMPARE_TRUE;
 			}
@@ -2252,17 +2258,15 @@ devicepw_search_entry( Operation *op, SlapReply *rs )
 	op->o_bd->bd_info = bi;
 	if ( hidden ) return LDAP_SUCCESS;	/* not sent, not counted */
 	if ( st->real ) {
-		/* the backend ran a broadened filter: the real answer for this entry */
-		Filter *f = is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) &&
+		/* the backend ran a broadened filter: the real answer for this entry, without
+		 * its stored hash, and for a hidden mailbox as if it had no devices */
+		Filter *f = st->nodev && is_entry_objectclass( rs->sr_entry, oc_devicepwMailbox, 0 ) &&
 			!devicepw_sees_devices( op, st->on, di, &rs->sr_entry->e_nname ) ? st->nodev : st->real;
-		int match = test_filter( op, rs->sr_entry, f );
+		int match = ( st->flags & DPW_F_EXT_ANY ) && attr_find( rs->sr_entry->e_attrs, ad_devicepwSecret )
+			? devicepw_recheck_without_secret( op, rs->sr_entry, f )
+			: test_filter( op, rs->sr_entry, f ) == LDAP_COMPARE_TRUE;
 		op->o_bd->bd_info = bi;
-		if ( match != LDAP_COMPARE_TRUE ) return LDAP_SUCCESS;
-	}
-	if ( ( st->flags & DPW_F_EXT_ANY ) && attr_find( rs->sr_entry->e_attrs, ad_devicepwSecret ) &&
-			!devicepw_recheck_without_secret( op, rs->sr_entry, st->real ? st->real : op->ors_filter ) ) {
-		op->o_bd->bd_info = bi;
-		return LDAP_SUCCESS;	/* it matched through its stored hash only */
+		if ( !match ) return LDAP_SUCCESS;
 	}
 	op->o_bd->bd_info = bi;
 	if ( st->slimit >= 0 && rs->sr_nentries >= st->slimit ) return LDAP_SIZELIMIT_EXCEEDED;
@@ -2357,14 +2361,16 @@ devicepw_op_search( Operation *op, SlapReply *rs )
 	st->on = on;
 	st->flags = flags;
 	st->slimit = SLAP_NO_LIMIT;
-	if ( flags & ( DPW_F_SECRET | DPW_F_HASSUB ) ) {
+	if ( flags ) {
 		st->orig_filter = op->ors_filter;
 		st->copy = filter_dup( op->ors_filter, op->o_tmpmemctx );
 		devicepw_filter_rewrite( st->copy, 1, 0 );
-		if ( flags & DPW_F_HASSUB ) {
+		if ( flags & ( DPW_F_HASSUB | DPW_F_EXT_ANY ) ) {
 			st->real = st->copy;
-			st->nodev = filter_dup( st->real, op->o_tmpmemctx );
-			devicepw_filter_rewrite( st->nodev, 0, 1 );
+			if ( flags & DPW_F_HASSUB ) {
+				st->nodev = filter_dup( st->real, op->o_tmpmemctx );
+				devicepw_filter_rewrite( st->nodev, 0, 1 );
+			}
 			st->copy = filter_dup( st->real, op->o_tmpmemctx );
 			devicepw_filter_broaden( st->copy, 0 );
 			hide = 1;	/* entries are dropped: the size limit is applied here */
