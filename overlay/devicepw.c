@@ -321,7 +321,7 @@ static int
 devicepw_is_admin( Operation *op, devicepw_info *di )
 {
 	int i;
-	if ( be_isroot( op ) || be_isupdate( op ) ) return 1;
+	if ( be_isroot( op ) || be_shadow_update( op ) ) return 1;
 	if ( BER_BVISEMPTY( &op->o_ndn ) || !di->nadmins ) return 0;
 	if ( devicepw_dn_in( di->nadmins, &op->o_ndn ) ) return 1;
 	if ( !oc_groupOfNames || !ad_member ) return 0;
@@ -678,7 +678,7 @@ static dpw_actor
 devicepw_actor_global( Operation *op, devicepw_info *di )
 {
 	if ( devicepw_op_is_internal( op ) ) return DPW_ACTOR_INTERNAL;
-	if ( be_isupdate( op ) ) return DPW_ACTOR_REPLICATION;
+	if ( be_shadow_update( op ) ) return DPW_ACTOR_REPLICATION;
 	if ( be_isroot( op ) ) return DPW_ACTOR_ROOT;
 	if ( BER_BVISEMPTY( &op->o_ndn ) ) return DPW_ACTOR_ANONYMOUS;
 	if ( devicepw_is_admin( op, di ) ) return DPW_ACTOR_ADMIN;
@@ -1755,7 +1755,7 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 static int
 devicepw_may_read_secret( Operation *op, devicepw_info *di )
 {
-	return be_isroot( op ) || be_isupdate( op ) || devicepw_op_is_internal( op ) ||
+	return be_isroot( op ) || be_shadow_update( op ) || devicepw_op_is_internal( op ) ||
 		devicepw_dn_in( di->nreaders, &op->o_ndn );
 }
 
