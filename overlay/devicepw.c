@@ -924,6 +924,23 @@ devicepw_modify_result( Operation *op, SlapReply *rs )
 	return SLAP_CB_CONTINUE;
 }
 
+/* After a merged replicated modify: write the revocation again (internal, new CSN). */
+static int
+devicepw_merge_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	Modifications *m;
+	int rc;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
+	rc = devicepw_internal_modify( op, p->on, &p->target, &p->target, m );
+	slap_mods_free( m, 1 );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" re-asserted after a merge rc=%d\n",
+		op->o_log_prefix, p->target.bv_val, rc );
+	return SLAP_CB_CONTINUE;
+}
+
 /* The mailboxes that list person_ndn in devicepwUser (internal search on the
  * backend, as the rootdn; wants `index devicepwUser eq`). */
 static int
@@ -1661,6 +1678,9 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 		}
 		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" merged: a replicated change "
 			"would have un-revoked it\n", op->o_log_prefix, op->o_req_dn.bv_val );
+		/* The merged entry carries the other server's CSN, which that server already
+		 * has: re-assert the revocation with a CSN of ours so that it replicates. */
+		devicepw_push_post( op, on, devicepw_merge_result, NULL );
 	}
 	if ( removed ) devicepw_push_post( op, on, devicepw_modify_result, removed );
 	return SLAP_CB_CONTINUE;
