@@ -1679,8 +1679,9 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" merged: a replicated change "
 			"would have un-revoked it\n", op->o_log_prefix, op->o_req_dn.bv_val );
 		/* The merged entry carries the other server's CSN, which that server already
-		 * has: re-assert the revocation with a CSN of ours so that it replicates. */
-		devicepw_push_post( op, on, devicepw_merge_result, NULL );
+		 * has: re-assert the revocation with a CSN of ours so that it replicates. A
+		 * read-only consumer writes nothing that replication compares. */
+		if ( !SLAP_SINGLE_SHADOW( op->o_bd ) ) devicepw_push_post( op, on, devicepw_merge_result, NULL );
 	}
 	if ( removed ) devicepw_push_post( op, on, devicepw_modify_result, removed );
 	return SLAP_CB_CONTINUE;
