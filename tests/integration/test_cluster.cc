@@ -94,10 +94,10 @@ void refused_everywhere_within(ClusterFixture &c, const std::vector<std::string>
     for (auto *s : c.all())
         for (auto &pw : pws)
             if (bind_rc(*s, demo::alice, pw) != LDAP_INVALID_CREDENTIALS) who << c.name_of(*s) << " ";
-    BOOST_CHECK_MESSAGE(ok, "not every server refuses the device " << took << " ms after the heal; still accepted on: "
+    BOOST_CHECK_MESSAGE(ok, "not every server refuses the device " << took << " ms after the heal (or the write); still accepted on: "
                                                                    << who.str() << "\n"
                                                                    << state_of(c, dn));
-    if (ok) BOOST_TEST_MESSAGE("refused everywhere " << took << " ms after the heal");
+    if (ok) BOOST_TEST_MESSAGE("refused everywhere " << took << " ms after the heal (or the write)");
 }
 
 // The end of every fault test: links alive, no retry loop.
@@ -267,6 +267,36 @@ BOOST_AUTO_TEST_CASE(deletion_wins_over_relabel_under_partition) {
         BOOST_CHECK_MESSAGE(bind_rc(*s, demo::alice, pw) == LDAP_INVALID_CREDENTIALS,
                             c.name_of(*s) << " accepts the deleted device after the links settled\n"
                                           << state_of(c, dn));
+}
+
+BOOST_AUTO_TEST_CASE(deletion_wins_over_concurrent_use) {
+    ClusterOptions o;
+    o.overlay_directives = {"devicepw-lastused-precision 0", "devicepw-telemetry-interval 1"};
+    ClusterFixture c(o);
+    std::string pw = usable_device(c, "d3");
+    std::string dn = demo::device_dn("d3");
+    std::atomic<bool> stop{false};
+    std::atomic<int> binds{0};
+    std::vector<std::thread> users;
+    for (auto *s : {&c.p2(), &c.consumer()}) {
+        users.emplace_back([&, s] {
+            while (!stop) {
+                bind_rc(*s, demo::alice, pw);
+                ++binds;
+            }
+        });
+    }
+    poll_until([&] { return binds > 30; }, 5000ms);
+    auto deleted = Clock::now();
+    Result r = c.p1().root()->del(dn);
+    refused_everywhere_within(c, {pw}, dn, deleted);
+    int until = binds + 300;
+    poll_until([&] { return binds > until; }, 4000ms);  // across telemetry flushes
+    stop = true;
+    for (auto &t : users) t.join();
+    BOOST_CHECK_EQUAL(r.rc, LDAP_SUCCESS);
+    BOOST_CHECK(c.everywhere([&](SlapdFixture &s) { return !ClusterFixture::exists(s, dn); }, 3000ms));
+    check_healthy(c, "delete-use");
 }
 
 BOOST_AUTO_TEST_CASE(deletion_reaches_a_partitioned_consumer) {
