@@ -323,7 +323,7 @@ static int
 devicepw_is_admin( Operation *op, devicepw_info *di )
 {
 	int i;
-	if ( be_isroot( op ) || be_isupdate( op ) ) return 1;
+	if ( be_isroot( op ) || be_shadow_update( op ) ) return 1;
 	if ( BER_BVISEMPTY( &op->o_ndn ) || !di->nadmins ) return 0;
 	if ( devicepw_dn_in( di->nadmins, &op->o_ndn ) ) return 1;
 	if ( !oc_groupOfNames || !ad_member ) return 0;
@@ -680,7 +680,7 @@ static dpw_actor
 devicepw_actor_global( Operation *op, devicepw_info *di )
 {
 	if ( devicepw_op_is_internal( op ) ) return DPW_ACTOR_INTERNAL;
-	if ( be_isupdate( op ) ) return DPW_ACTOR_REPLICATION;
+	if ( be_shadow_update( op ) ) return DPW_ACTOR_REPLICATION;
 	if ( be_isroot( op ) ) return DPW_ACTOR_ROOT;
 	if ( BER_BVISEMPTY( &op->o_ndn ) ) return DPW_ACTOR_ANONYMOUS;
 	if ( devicepw_is_admin( op, di ) ) return DPW_ACTOR_ADMIN;
@@ -1030,7 +1030,7 @@ devicepw_revocation_merged_result( Operation *op, SlapReply *rs )
 	m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
 	rc = devicepw_internal_modify( op, p->on, &p->target, &p->target, m );
 	slap_mods_free( m, 1 );
-	Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" rewritten to replicate onward rc=%d\n",
+	Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" re-asserted after a merge rc=%d\n",
 		op->o_log_prefix, p->target.bv_val, rc );
 	return SLAP_CB_CONTINUE;
 }
@@ -1883,7 +1883,7 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 static int
 devicepw_may_read_secret( Operation *op, devicepw_info *di )
 {
-	return be_isroot( op ) || be_isupdate( op ) || devicepw_op_is_internal( op ) ||
+	return be_isroot( op ) || be_shadow_update( op ) || devicepw_op_is_internal( op ) ||
 		devicepw_dn_in( di->nreaders, &op->o_ndn );
 }
 
