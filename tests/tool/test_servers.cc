@@ -189,6 +189,7 @@ BOOST_AUTO_TEST_CASE(several_servers_merge_latest_use_sum_of_failures_latest_fai
     // Text: the sum in the FAILURES column.
     Out t = list({}, {"device", "list", kAlice});
     DPW_CHECK_STATUS(t, 0);
+    BOOST_TEST_MESSAGE("device list over two servers:\n" << t.out);
     BOOST_TEST(has(t.out, "FAILURES"), t.out);
     BOOST_TEST(has(t.out, std::to_string(ta.failures + tb.failures) + ", last "), t.out);
 }
@@ -224,6 +225,7 @@ BOOST_AUTO_TEST_CASE(unreachable_servers_are_reported_and_the_rest_answer) {
     // Text mode: on standard error, naming the server; the list on standard output.
     Out t = list({"-H", dead, "-H", slapd.uri()}, {"device", "list", kAlice});
     DPW_CHECK_STATUS(t, 0);
+    BOOST_TEST_MESSAGE("device list with a dead server:\n" << t.out << t.err);
     BOOST_TEST(has(t.err, "could not read " + dead), t.err);
     BOOST_TEST(has(t.out, kId), t.out);
     BOOST_TEST(!has(t.out, dead), t.out);
