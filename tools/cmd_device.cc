@@ -62,13 +62,19 @@ int cmd_device_add(Context &ctx, const Args &args) {
          "the person the device belongs to, DN or uid (default: the one who adds it)")
         ("expires", po::value<std::string>()->value_name("DATE|DURATION"),
          "when the device stops working: 90d, 12h, 2w, 30min, 1y, YYYY-MM-DD (00:00 local), "
-         "\"YYYY-MM-DD HH:MM\" (local; Z for UTC), YYYYMMDDHHMMSSZ");
+         "\"YYYY-MM-DD HH:MM\" (local; Z for UTC), YYYYMMDDHHMMSSZ")
+        ("service", po::value<std::vector<std::string>>()->value_name("SERVICE"),
+         "limit the device to this service (imap, pop3, submission, smtp, sieve, dav, ...); repeat for "
+         "several; default: every service");
     po::variables_map vm;
     const auto address = parse_address_command(
-        ctx, args, own, "devicepw device add ADDRESS --label TEXT [--owner PERSON] [--expires DATE|DURATION]",
+        ctx, args, own,
+        "devicepw device add ADDRESS --label TEXT [--owner PERSON] [--expires DATE|DURATION] [--service SERVICE]...",
         "Add a device to the mailbox and generate its password in one step. The password\n"
         "is printed once and cannot be shown again. If generating it fails, the device\n"
-        "entry is removed again.\n",
+        "entry is removed again. With --service, the device works only for binds that name\n"
+        "one of its services (devicepwService=SERVICE,<mailbox DN>, see slapo-devicepw(5));\n"
+        "a service is 1-32 characters of a-z, 0-9 and '-', starting with a letter.\n",
         "device add", vm);
     if (!address) return 0;
     if (!vm.count("label")) throw UsageError("device add needs --label TEXT (what the person calls the device)");
@@ -78,6 +84,8 @@ int cmd_device_add(Context &ctx, const Args &args) {
         throw UsageError("bad --label \"" + label + "\": " + problem);
     std::optional<int64_t> expires;
     if (vm.count("expires")) expires = parse_expires(vm["expires"].as<std::string>(), now_epoch());
+    const std::vector<std::string> services =
+        parse_services(vm.count("service") ? vm["service"].as<std::vector<std::string>>() : std::vector<std::string>{});
 
     Directory dir(ctx);
     Mailbox m = dir.mailbox(*address);
@@ -93,6 +101,7 @@ int cmd_device_add(Context &ctx, const Args &args) {
         AddAttrs attrs = {{"objectClass", {"devicepwDevice"}}, {"devicepwId", {id}}, {"devicepwLabel", {label}}};
         if (owner) attrs.push_back({"devicepwOwner", {*owner}});
         if (expires) attrs.push_back({"devicepwExpires", {gentime(*expires)}});
+        if (!services.empty()) attrs.push_back({"devicepwService", services});
         int rc = dir.ldap().add(dn, attrs, "adding device " + dn, {LDAP_ALREADY_EXISTS});
         if (rc == LDAP_SUCCESS) break;
         if (attempt >= 9)
@@ -116,7 +125,14 @@ int cmd_device_add(Context &ctx, const Args &args) {
     }
     Device d;
     if (auto e = dir.ldap().read(dn, kDeviceAttrs, "reading device " + dn)) d = device_from(*e);
-    else d = Device{id, dn, label, owner, std::nullopt, std::nullopt, expires, std::nullopt, false};
+    else {
+        d.id = id;
+        d.dn = dn;
+        d.label = label;
+        d.owner = owner;
+        d.expires = expires;
+        d.services = services;
+    }
     emit_secret(vm.count("quiet") > 0, vm.count("json") > 0, m, d, secret, false);
     sodium_memzero(secret.data(), secret.size());
     return 0;
@@ -138,33 +154,44 @@ int cmd_device_list(Context &ctx, const Args &args) {
     own.add_options()("help,h", "show this help")("json", "print JSON (see devicepw(1))");
     po::variables_map vm;
     const auto address = parse_address_command(
-        ctx, args, own, "devicepw device list ADDRESS [--json]",
-        "List a mailbox's devices: id, label, owner, created, last used, expires and\n"
-        "status (active, revoked, expired). Dates in local time. Never a password.\n",
+        ctx, args, own, "devicepw device list ADDRESS [--json] [-H URI]... [--servers URI,URI,...]",
+        "List a mailbox's devices: id, label, owner, services, created, last used,\n"
+        "failed binds, expires and status (active, revoked, expired, no secret). Dates in\n"
+        "local time. Never a password.\n\n"
+        "Last uses and failures are recorded by each server for itself and not replicated.\n"
+        "Name every server (-H URI repeated, or --servers URI,URI,...): the devices come from\n"
+        "the first that answers, and the latest last use, the sum of the failures and the\n"
+        "latest failure over all of them are shown. Servers that cannot be read are\n"
+        "reported (on standard error; \"unreachable\" in JSON); the exit status stays 0 as\n"
+        "long as one answers.\n",
         "device list", vm);
     if (!address) return 0;
-    Directory dir(ctx);
-    Mailbox m = dir.mailbox(*address);
-    auto devices = dir.devices(m);
+    const MailboxDevices md = read_devices(ctx, *address);
+    const Mailbox &m = md.mailbox;
+    const auto &devices = md.devices;
     const int64_t now = now_epoch();
     if (vm.count("json")) {
         json j;
         j["mailbox"] = mailbox_ref_json(m);
         j["devices"] = json::array();
         for (const auto &d : devices) j["devices"].push_back(device_json(d, now));
+        j["unreachable"] = md.unreachable_uris();
         print_json(j);
         return 0;
     }
+    std::cout.flush();
+    warn_servers(md, std::cerr);
     if (devices.empty()) {
         std::cout << "Mailbox " << m.address << " has no devices.\n";
         return 0;
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto &d : devices)
-        rows.push_back({d.id, d.label, d.owner ? short_person(*d.owner) : "-",
+        rows.push_back({d.id, d.label, d.owner ? short_person(*d.owner) : "-", services_text(d.services),
                         d.created ? local_time(*d.created) : "-", d.last_used ? local_time(*d.last_used) : "never",
-                        d.expires ? local_time(*d.expires) : "never", status_name(device_status(d, now))});
-    print_table({"ID", "LABEL", "OWNER", "CREATED", "LAST USED", "EXPIRES", "STATUS"}, rows);
+                        failures_text(d), d.expires ? local_time(*d.expires) : "never",
+                        status_name(device_status(d, now))});
+    print_table({"ID", "LABEL", "OWNER", "SERVICES", "CREATED", "LAST USED", "FAILURES", "EXPIRES", "STATUS"}, rows);
     return 0;
 }
 
@@ -186,15 +213,73 @@ bool parse_device_command(Context &ctx, const Args &args, const std::string &usa
     return parse_command_line(usage, own, all, pos, args, vm, &ctx, details);
 }
 
+// device revoke ADDRESS --all: every unrevoked device of the mailbox, after a confirmation
+// that lists them (unless --yes). Goes on after a failure, then reports it.
+int revoke_all(Context &ctx, const std::string &address, bool yes) {
+    Directory dir(ctx);
+    Mailbox m = dir.mailbox(address);
+    std::vector<Device> targets;
+    for (const auto &d : dir.devices(m))
+        if (!d.revoked) targets.push_back(d);
+    if (targets.empty()) {
+        std::cout << "Mailbox " << m.address << " has no unrevoked devices: nothing to revoke.\n";
+        return 0;
+    }
+    if (!yes) {
+        std::string list;
+        for (const auto &d : targets) list += "\n  " + d.id + "  " + d.label;
+        if (!confirm("Revoke all " + std::to_string(targets.size()) + " unrevoked device(s) of " + m.address +
+                     " for good?" + list + "\nRevocation cannot be undone.")) {
+            std::cerr << "Nothing was revoked.\n";
+            return kExitFailure;
+        }
+    }
+    std::vector<std::string> failed;
+    std::optional<ToolError> first;
+    size_t done = 0;
+    for (const auto &d : targets) {
+        try {
+            dir.ldap().modify(d.dn, {Mod{LDAP_MOD_REPLACE, "devicepwRevoked", {"TRUE"}}},
+                              "revoking device " + d.id + " of " + m.address);
+            std::cout << "Revoked device " << d.id << " \"" << d.label << "\".\n";
+            ++done;
+        } catch (const ToolError &e) {
+            failed.push_back(d.id);
+            if (!first) first = e;
+        }
+    }
+    std::cout.flush();
+    if (first) {
+        std::string ids;
+        for (const auto &id : failed) ids += " " + id;
+        throw ToolError(first->exit_code,
+                        std::string(first->what()) + "\ndevicepw: revoked " + std::to_string(done) + " of " +
+                            std::to_string(targets.size()) + " devices of " + m.address + "; not revoked:" + ids,
+                        first->hint);
+    }
+    std::cout << "Revoked all " << done << " device(s) of " << m.address << ": their passwords no longer work.\n";
+    return 0;
+}
+
 int cmd_device_revoke(Context &ctx, const Args &args) {
     po::options_description own("device revoke options");
-    own.add_options()("help,h", "show this help");
+    own.add_options()("help,h", "show this help")
+        ("all", "revoke every unrevoked device of the mailbox (asks first unless --yes)")
+        ("yes", "with --all: do not ask for confirmation (revoking one device asks nothing)");
     po::variables_map vm;
-    if (!parse_device_command(ctx, args, "devicepw device revoke ADDRESS ID|LABEL",
+    if (!parse_device_command(ctx, args, "devicepw device revoke ADDRESS ID|LABEL | ADDRESS --all [--yes]",
                               "Revoke a device: its password stops working at once, for good.\n"
-                              "A label that several devices share is refused; give the id.\n",
+                              "A label that several devices share is refused; give the id.\n"
+                              "--all revokes every device of the mailbox that is not revoked yet, after\n"
+                              "asking (a line on standard input: y or yes) unless --yes.\n",
                               own, vm))
         return 0;
+    if (vm.count("all")) {
+        if (!vm.count("address")) throw UsageError("device revoke --all needs an ADDRESS");
+        if (vm.count("device"))
+            throw UsageError("device revoke --all takes no device: it revokes every device of the mailbox");
+        return revoke_all(ctx, vm["address"].as<std::string>(), vm.count("yes") > 0);
+    }
     DeviceTarget t = device_target(vm, "revoke");
     Directory dir(ctx);
     Mailbox m = dir.mailbox(t.address);
@@ -280,7 +365,7 @@ int cmd_device_delete(Context &ctx, const Args &args) {
 constexpr Command kDeviceCommands[] = {
     {"add", "add a device and print its new password once", cmd_device_add},
     {"list", "list a mailbox's devices and their status", cmd_device_list},
-    {"revoke", "revoke a device for good", cmd_device_revoke},
+    {"revoke", "revoke a device, or --all of a mailbox's, for good", cmd_device_revoke},
     {"rotate", "give a device a new password (the old one dies at once)", cmd_device_rotate},
     {"rename", "change a device's label", cmd_device_rename},
     {"delete", "delete a device entry", cmd_device_delete},

@@ -1,4 +1,4 @@
-// devicepw mailbox create | show | list | delete.
+// devicepw mailbox create | show | list | delete | suspend | resume.
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -80,23 +80,35 @@ int cmd_mailbox_show(Context &ctx, const Args &args) {
     po::options_description own("mailbox show options");
     own.add_options()("help,h", "show this help")("json", "print JSON (see devicepw(1))");
     po::variables_map vm;
-    const auto address = parse_address_command(ctx, args, own, "devicepw mailbox show ADDRESS [--json]",
-                                               "Show a mailbox: its DN, its users and its devices.\n",
-                                               "mailbox show", vm);
+    const auto address = parse_address_command(
+        ctx, args, own, "devicepw mailbox show ADDRESS [--json] [-H URI]... [--servers URI,URI,...]",
+        "Show a mailbox: its DN, whether it is suspended, its users and its devices. With\n"
+        "several servers, last uses are merged over all of them as in device list.\n",
+        "mailbox show", vm);
     if (!address) return 0;
-    Directory dir(ctx);
-    Mailbox m = dir.mailbox(*address);
-    auto devices = dir.devices(m);
+    const MailboxDevices md = read_devices(ctx, *address);
+    const Mailbox &m = md.mailbox;
+    const auto &devices = md.devices;
     const int64_t now = now_epoch();
     if (vm.count("json")) {
         json j = mailbox_ref_json(m);
+        j["suspended"] = m.suspended();
         j["users"] = m.users();
         j["devices"] = json::array();
         for (const auto &d : devices) j["devices"].push_back(device_json(d, now));
+        j["unreachable"] = md.unreachable_uris();
         print_json(j);
         return 0;
     }
-    std::cout << "Mailbox:  " << m.address << "\nDN:       " << m.dn() << "\nUsers:    ";
+    std::cout.flush();
+    warn_servers(md, std::cerr);
+    std::cout << "Mailbox:  " << m.address << "\nDN:       " << m.dn() << "\n";
+    if (m.suspended())
+        std::cout << "Status:   SUSPENDED: none of its devices works (devicepw mailbox resume " << m.address
+                  << ")\n";
+    else
+        std::cout << "Status:   not suspended\n";
+    std::cout << "Users:    ";
     auto users = m.users();
     if (users.empty()) std::cout << "none\n";
     for (size_t i = 0; i < users.size(); ++i) std::cout << (i ? "          " : "") << users[i] << "\n";
@@ -106,10 +118,10 @@ int cmd_mailbox_show(Context &ctx, const Args &args) {
     if (!devices.empty()) {
         std::vector<std::vector<std::string>> rows;
         for (const auto &d : devices)
-            rows.push_back({d.id, d.label, d.last_used ? local_time(*d.last_used) : "never",
-                            status_name(device_status(d, now))});
+            rows.push_back({d.id, d.label, services_text(d.services),
+                            d.last_used ? local_time(*d.last_used) : "never", status_name(device_status(d, now))});
         std::cout << "\n";
-        print_table({"ID", "LABEL", "LAST USED", "STATUS"}, rows);
+        print_table({"ID", "LABEL", "SERVICES", "LAST USED", "STATUS"}, rows);
     }
     return 0;
 }
@@ -154,6 +166,7 @@ int cmd_mailbox_list(Context &ctx, const Args &args) {
         for (const auto &m : boxes) {
             json x = mailbox_ref_json(m);
             if (m.address.empty()) x["address"] = nullptr;
+            x["suspended"] = m.suspended();
             x["users"] = m.users();
             x["devices"] = count[lower(m.dn())];
             j["mailboxes"].push_back(x);
@@ -198,17 +211,57 @@ int cmd_mailbox_delete(Context &ctx, const Args &args) {
     return 0;
 }
 
+// mailbox suspend | resume: devicepwSuspended TRUE replaced, or deleted.
+int suspend_or_resume(Context &ctx, const Args &args, bool suspend) {
+    po::options_description own(suspend ? "mailbox suspend options" : "mailbox resume options");
+    own.add_options()("help,h", "show this help");
+    po::variables_map vm;
+    const auto address = parse_address_command(
+        ctx, args, own, suspend ? "devicepw mailbox suspend ADDRESS" : "devicepw mailbox resume ADDRESS",
+        suspend ? "Suspend a mailbox: every one of its devices answers invalid credentials (49)\n"
+                  "until the mailbox is resumed (devicepwSuspended: TRUE). Unlike revocation, this\n"
+                  "is reversible, and the devices keep their passwords. Only administrators may\n"
+                  "suspend or resume; the mailbox's people cannot lift it.\n"
+                : "Resume a suspended mailbox: its devices work again with the passwords they had\n"
+                  "(removes devicepwSuspended).\n",
+        suspend ? "mailbox suspend" : "mailbox resume", vm);
+    if (!address) return 0;
+    Directory dir(ctx);
+    Mailbox m = dir.mailbox(*address);
+    if (suspend) {
+        if (m.suspended())
+            throw ToolError(kExitRefused, "mailbox " + m.address + " is already suspended",
+                            "resume it with: devicepw mailbox resume " + m.address);
+        dir.ldap().modify(m.dn(), {Mod{LDAP_MOD_REPLACE, "devicepwSuspended", {"TRUE"}}},
+                          "suspending mailbox " + m.address);
+        std::cout << "Suspended mailbox " << m.address << ": none of its devices works until it is resumed\n"
+                  << "(devicepw mailbox resume " << m.address << ").\n";
+        return 0;
+    }
+    if (!m.suspended())
+        throw ToolError(kExitRefused, "mailbox " + m.address + " is not suspended",
+                        "see it with: devicepw mailbox show " + m.address);
+    dir.ldap().modify(m.dn(), {Mod{LDAP_MOD_DELETE, "devicepwSuspended", {}}}, "resuming mailbox " + m.address);
+    std::cout << "Resumed mailbox " << m.address << ": its devices work again.\n";
+    return 0;
+}
+
+int cmd_mailbox_suspend(Context &ctx, const Args &args) { return suspend_or_resume(ctx, args, true); }
+int cmd_mailbox_resume(Context &ctx, const Args &args) { return suspend_or_resume(ctx, args, false); }
+
 constexpr Command kMailboxCommands[] = {
     {"create", "create a mailbox (it needs no password)", cmd_mailbox_create},
     {"show", "show a mailbox, its users and its devices", cmd_mailbox_show},
     {"list", "list mailboxes (--user PERSON: those PERSON uses)", cmd_mailbox_list},
     {"delete", "delete a mailbox and its devices (asks first unless --yes)", cmd_mailbox_delete},
+    {"suspend", "stop every device of a mailbox until it is resumed", cmd_mailbox_suspend},
+    {"resume", "let a suspended mailbox's devices work again", cmd_mailbox_resume},
 };
 
 }  // namespace
 
 const Group &mailbox_group() {
-    static const Group g{"mailbox", "create, show, list and delete mailboxes", kMailboxCommands};
+    static const Group g{"mailbox", "create, show, list, delete, suspend and resume mailboxes", kMailboxCommands};
     return g;
 }
 

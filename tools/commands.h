@@ -26,7 +26,7 @@ struct Group {
     std::span<const Command> commands;
 };
 
-const Group &mailbox_group();      // cmd_mailbox.cc: create, show, list, delete
+const Group &mailbox_group();      // cmd_mailbox.cc: create, show, list, delete, suspend, resume
 const Group &device_group();       // cmd_device.cc: add, list, revoke, rotate, rename, delete
 const Group &user_group();         // cmd_user.cc: add, remove, list
 const Command &keygen_command();   // cmd_keygen.cc

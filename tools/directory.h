@@ -5,6 +5,8 @@
 #ifndef DEVICEPW_TOOLS_DIRECTORY_H
 #define DEVICEPW_TOOLS_DIRECTORY_H
 
+#include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,11 +21,13 @@ std::string fill_filter(const std::string &filter, const std::string &value);
 
 class Directory {
 public:
-    // Connects and binds as ctx.conn says (throws LdapError / ToolError).
+    // Connects and binds as ctx.conn (or conn) says (throws LdapError / ToolError).
     explicit Directory(Context &ctx) : ctx_(ctx), ldap_(ctx.conn) {}
+    Directory(Context &ctx, const ConnOptions &conn) : ctx_(ctx), ldap_(conn) {}
     Ldap &ldap() { return ldap_; }
 
-    // BASE from ldap.conf or LDAPBASE; UsageError when there is none.
+    // BASE from ldap.conf or LDAPBASE; else the server's one naming context (root DSE).
+    // UsageError when there is none, or when the server has several (naming them).
     std::string base();
     std::string mailbox_base();    // --mailbox-base, else base()
     std::string people_base();     // --people-base, else base()
@@ -45,7 +49,36 @@ public:
 private:
     Context &ctx_;
     Ldap ldap_;
+    std::optional<std::string> base_;
 };
+
+// A server that could not be read, and why (the error's text).
+struct ServerProblem {
+    std::string uri, error;
+};
+
+// A mailbox and its devices, as device list and mailbox show present them. The truth
+// (the mailbox and its devices) comes from the first server that answers (connects,
+// binds and is reachable), in the order of ctx.servers; the telemetry (last use,
+// failures) is read from every server and merged (merge_device_telemetry).
+struct MailboxDevices {
+    Mailbox mailbox;
+    std::vector<Device> devices;
+    std::vector<ServerProblem> unreachable;  // could not be connected to, bound to or searched
+    std::vector<ServerProblem> missing;      // answered, but hold no entry for the mailbox
+    std::vector<std::string> unreachable_uris() const;  // for JSON: "unreachable": [URI, ...]
+};
+
+// With one server (or none named: ldap.conf's), that server's mailbox and devices; an
+// error fails the command. With several, the password is read once (-W, -y) and used
+// for each; a server that cannot be read is reported in unreachable, and only when none
+// can be read does the command fail (with the first server's error and the list).
+// Errors that are answers (no such mailbox, insufficient access) come from the first
+// server that answers and fail the command.
+MailboxDevices read_devices(Context &ctx, const std::string &address);
+
+// Text mode: one warning line on out for each server in unreachable and in missing.
+void warn_servers(const MailboxDevices &md, std::ostream &out);
 
 }  // namespace dpwtool
 

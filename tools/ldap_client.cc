@@ -169,6 +169,16 @@ LdapError::LdapError(const std::string &context, int rc_, const std::string &dia
       rc(rc_),
       diag(diag_) {}
 
+bool is_unreachable(const LdapError &e) {
+    return e.rc == LDAP_SERVER_DOWN || e.rc == LDAP_CONNECT_ERROR || e.rc == LDAP_TIMEOUT;
+}
+
+void resolve_password(ConnOptions &o) {
+    if (o.password) return;
+    if (o.password_file) o.password = read_password_file(*o.password_file);
+    else if (o.prompt_password) o.password = prompt_password(o.binddn.value_or(""));
+}
+
 bool Entry::has(const std::string &a) const { return attrs.count(lower(a)) != 0; }
 
 std::vector<std::string> Entry::values(const std::string &a) const {
@@ -259,6 +269,11 @@ std::string Ldap::default_base() const {
         ldap_memfree(b);
     }
     return out;
+}
+
+std::vector<std::string> Ldap::naming_contexts() {
+    auto e = read("", {"namingContexts"}, "reading the root DSE's namingContexts");
+    return e ? e->values("namingContexts") : std::vector<std::string>{};
 }
 
 std::string Ldap::diagnostic() {

@@ -33,6 +33,10 @@ struct ConnOptions {
     int timeout_s = 30;                    // per operation
 };
 
+// Reads the bind password now (-y FILE, or the -W prompt) into o.password, once, so that
+// connections to several servers ask only once. Nothing to do with -w or without either.
+void resolve_password(ConnOptions &o);
+
 // An LDAP operation that failed. exit_code: kExitRefused for results that mean the
 // server refused the change, kExitNotFound for noSuchObject, kExitLdap otherwise
 // (always kExitLdap for connecting, StartTLS and binding).
@@ -42,6 +46,10 @@ struct LdapError : ToolError {
     int rc;
     std::string diag;
 };
+
+// Whether e means that the server could not be reached (connect error, server down,
+// timeout): what an anonymous connection reports at its first operation.
+bool is_unreachable(const LdapError &e);
 
 // "Insufficient access (50)" and, when the server sent one, ": <diagnostic>".
 std::string describe_result(int rc, const std::string &diag);
@@ -73,6 +81,8 @@ public:
     const std::string &uri() const { return uri_; }
     // The default search base from ldap.conf (BASE) or LDAPBASE; empty when none.
     std::string default_base() const;
+    // The root DSE's namingContexts (the suffixes of the server's public databases).
+    std::vector<std::string> naming_contexts();
 
     // Search with paging (RFC 2696) when the server supports it.
     std::vector<Entry> search(const std::string &base, int scope, const std::string &filter,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "devicepw_core.h"
 #include "timeutil.h"
@@ -35,14 +36,89 @@ Device device_from(const Entry &e) {
     d.last_used = t("devicepwLastUsed");
     d.expires = t("devicepwExpires");
     d.revoked_at = t("devicepwRevokedAt");
+    d.last_failure = t("devicepwLastFailure");
     auto r = e.first("devicepwRevoked");
     d.revoked = r && lower(*r) == "true";
+    for (const auto &s : e.values("devicepwService")) {
+        const std::string v = lower(s);
+        if (std::find(d.services.begin(), d.services.end(), v) == d.services.end()) d.services.push_back(v);
+    }
+    if (auto f = e.first("devicepwFailureCount")) {
+        int64_t n = 0;
+        auto [end, ec] = std::from_chars(f->data(), f->data() + f->size(), n);
+        if (ec == std::errc() && end == f->data() + f->size() && n >= 0) d.failures = n;
+    }
+    if (auto h = e.first("devicepwHasSecret")) d.has_secret = lower(*h) == "true";
     return d;
+}
+
+bool Mailbox::suspended() const {
+    auto v = entry.first("devicepwSuspended");
+    return v && lower(*v) == "true";
+}
+
+Telemetry telemetry_of(const Device &d) { return Telemetry{d.last_used, d.failures, d.last_failure}; }
+
+Telemetry merge_telemetry(const std::vector<Telemetry> &servers) {
+    Telemetry m;
+    auto latest = [](std::optional<int64_t> &into, const std::optional<int64_t> &t) {
+        if (t && (!into || *t > *into)) into = t;
+    };
+    for (const auto &t : servers) {
+        latest(m.last_used, t.last_used);
+        latest(m.last_failure, t.last_failure);
+        m.failures += std::max<int64_t>(t.failures, 0);
+    }
+    return m;
+}
+
+void merge_device_telemetry(std::vector<Device> &truth, const std::vector<std::vector<Device>> &others) {
+    for (auto &d : truth) {
+        std::vector<Telemetry> all = {telemetry_of(d)};
+        for (const auto &server : others)
+            for (const auto &o : server)
+                if (o.id == d.id) {
+                    all.push_back(telemetry_of(o));
+                    break;
+                }
+        const Telemetry m = merge_telemetry(all);
+        d.last_used = m.last_used;
+        d.failures = m.failures;
+        d.last_failure = m.last_failure;
+    }
+}
+
+const char *service_problem(const std::string &s) {
+    if (s.empty()) return "a service is 1-32 characters of a-z, 0-9 and '-', starting with a letter; this one is empty";
+    if (s.size() > 32) return "a service is 1-32 characters of a-z, 0-9 and '-'; this one is longer";
+    if (!(s[0] >= 'a' && s[0] <= 'z')) return "a service starts with a letter a-z (e.g. imap, pop3, smtp, submission)";
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return "a service is made of a-z, 0-9 and '-' only (e.g. imap, pop3, smtp, submission, sieve)";
+    return nullptr;
+}
+
+std::vector<std::string> parse_services(const std::vector<std::string> &given) {
+    std::vector<std::string> out;
+    for (const auto &g : given) {
+        const std::string s = lower(g);
+        if (const char *problem = service_problem(s)) throw UsageError("bad --service \"" + g + "\": " + problem);
+        if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    }
+    return out;
+}
+
+std::string services_text(const std::vector<std::string> &services) {
+    if (services.empty()) return "all";
+    std::string out;
+    for (const auto &s : services) out += (out.empty() ? "" : ",") + s;
+    return out;
 }
 
 DeviceStatus device_status(const Device &d, int64_t now) {
     if (d.revoked) return DeviceStatus::kRevoked;
     if (d.expires && *d.expires <= now) return DeviceStatus::kExpired;
+    if (d.has_secret && !*d.has_secret) return DeviceStatus::kNoSecret;
     return DeviceStatus::kActive;
 }
 
@@ -50,9 +126,14 @@ const char *status_name(DeviceStatus s) {
     switch (s) {
     case DeviceStatus::kRevoked: return "revoked";
     case DeviceStatus::kExpired: return "expired";
+    case DeviceStatus::kNoSecret: return "no secret";
     case DeviceStatus::kActive: break;
     }
     return "active";
+}
+
+const char *status_key(DeviceStatus s) {
+    return s == DeviceStatus::kNoSecret ? "no-secret" : status_name(s);
 }
 
 DeviceSelection select_device(const std::vector<Device> &devices, const std::string &spec) {

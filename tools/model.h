@@ -14,16 +14,24 @@
 namespace dpwtool {
 
 // The attributes read for a mailbox and for a device.
-inline const std::vector<std::string> kMailboxAttrs = {"objectClass", "mail", "uid", "cn", "devicepwUser"};
-inline const std::vector<std::string> kDeviceAttrs = {"devicepwId",       "devicepwLabel",   "devicepwOwner",
-                                                      "devicepwExpires",  "devicepwRevoked", "devicepwRevokedAt",
-                                                      "devicepwLastUsed", "createTimestamp"};
+// The telemetry attributes (devicepwFailureCount, devicepwLastFailure) and
+// devicepwHasSecret are operational: they are returned only when asked for by name.
+inline const std::vector<std::string> kMailboxAttrs = {"objectClass", "mail",        "uid",
+                                                       "cn",          "devicepwUser", "devicepwSuspended"};
+inline const std::vector<std::string> kTelemetryAttrs = {"devicepwLastUsed", "devicepwFailureCount",
+                                                         "devicepwLastFailure"};
+inline const std::vector<std::string> kDeviceAttrs = {
+    "devicepwId",       "devicepwLabel",   "devicepwOwner",        "devicepwExpires",     "devicepwRevoked",
+    "devicepwRevokedAt", "devicepwService", "devicepwLastUsed",     "devicepwFailureCount", "devicepwLastFailure",
+    "devicepwHasSecret", "createTimestamp"};
 
 struct Mailbox {
     std::string address;  // as given, or the mail attribute (else uid) in listings
     Entry entry;
     const std::string &dn() const { return entry.dn; }
     std::vector<std::string> users() const { return entry.values("devicepwUser"); }
+    // devicepwSuspended: TRUE (every device of the mailbox answers 49 until it is removed).
+    bool suspended() const;
 };
 
 struct Device {
@@ -31,24 +39,59 @@ struct Device {
     std::optional<std::string> owner;                              // a DN
     std::optional<int64_t> created, last_used, expires, revoked_at;  // epoch seconds
     bool revoked = false;
+    std::vector<std::string> services;   // devicepwService, lower case; empty = every service
+    int64_t failures = 0;                 // devicepwFailureCount (summed over the servers read)
+    std::optional<int64_t> last_failure;  // devicepwLastFailure, epoch seconds
+    std::optional<bool> has_secret;       // devicepwHasSecret, when the server returns it
 };
 
 // A device read from its entry: the id from devicepwId (else the RDN, else "?"), times
-// that do not parse as GeneralizedTime are left out, revoked when devicepwRevoked is TRUE.
+// that do not parse as GeneralizedTime are left out, revoked when devicepwRevoked is TRUE,
+// a devicepwFailureCount that is not a non-negative integer counts as 0, has_secret only
+// when devicepwHasSecret is present.
 Device device_from(const Entry &e);
+
+// ---- telemetry (DESIGN.md, "Truth and telemetry") ----
+//
+// Last use and failures are written by whichever server served the bind, and are not
+// replicated: each server knows only its own. Merged over servers: the latest last use,
+// the sum of the failures, the latest failure.
+struct Telemetry {
+    std::optional<int64_t> last_used;
+    int64_t failures = 0;
+    std::optional<int64_t> last_failure;
+};
+Telemetry telemetry_of(const Device &d);
+Telemetry merge_telemetry(const std::vector<Telemetry> &servers);
+// Merges into each device of truth (one server's devices) the telemetry of the device
+// with the same id in each of others (the devices other servers returned; a device that
+// a server lacks adds nothing). truth keeps its order and everything but telemetry.
+void merge_device_telemetry(std::vector<Device> &truth, const std::vector<std::vector<Device>> &others);
+
+// ---- service scopes (DESIGN.md, "Service scopes") ----
+//
+// A service keyword: 1-32 characters of a-z, 0-9 and '-', starting with a letter.
+// Returns nullptr when s is one, else what is wrong (for a usage error).
+const char *service_problem(const std::string &s);
+// The --service values as stored: ASCII lower case (the attribute ignores case),
+// duplicates dropped, in the order given. Throws UsageError for a bad keyword.
+std::vector<std::string> parse_services(const std::vector<std::string> &given);
+// For tables: "all" when empty, else the keywords joined with ",".
+std::string services_text(const std::vector<std::string> &services);
 
 // What a device's password does now: revocation first, then expiry (expired from the
 // instant devicepwExpires names).
 //
-// There is no "no secret yet" status: a device entry without devicepwSecret (made with
-// ldapadd, or left behind when device add could neither generate its password nor remove
-// it again) is shown as active. The tool cannot tell: the overlay hides devicepwSecret
-// from everyone but the rootdn and the secret readers, in results and in every filter form
-// (presence included), so for the devicepw-admins and the users who run the tool a device
-// with a secret and one without look the same.
-enum class DeviceStatus { kActive, kRevoked, kExpired };
+// Then "no secret": a device entry without a generated secret (made with ldapadd, or left
+// behind when device add could neither generate its password nor remove it again), known
+// from devicepwHasSecret: FALSE. The tool cannot see devicepwSecret itself (the overlay
+// hides it from everyone but the rootdn and the secret readers, in results and in every
+// filter form), so from a server that does not return devicepwHasSecret such a device
+// shows as active.
+enum class DeviceStatus { kActive, kRevoked, kExpired, kNoSecret };
 DeviceStatus device_status(const Device &d, int64_t now);
-const char *status_name(DeviceStatus s);  // "active", "revoked", "expired" (tables, JSON)
+const char *status_name(DeviceStatus s);  // tables: "active", "revoked", "expired", "no secret"
+const char *status_key(DeviceStatus s);   // JSON: "active", "revoked", "expired", "no-secret"
 
 // Which device "ID|LABEL" on a command line names, among a mailbox's devices:
 //  - the device whose id is spec (ids are lower case a-z0-9; an id wins over a label);

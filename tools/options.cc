@@ -15,7 +15,11 @@ namespace dpwtool {
 po::options_description connection_options() {
     po::options_description d("Connection options (as in ldap-utils; defaults from ldap.conf, .ldaprc, LDAP* variables)");
     d.add_options()
-        ("uri,H", po::value<std::string>()->value_name("URI"), "LDAP URI of the server (ldap://, ldaps://, ldapi://)")
+        ("uri,H", po::value<std::vector<std::string>>()->value_name("URI"),
+         "LDAP URI of the server (ldap://, ldaps://, ldapi://); repeat it to name several servers")
+        ("servers", po::value<std::string>()->value_name("URI,URI,..."),
+         "several servers (after any -H): device list and mailbox show merge the telemetry of all; "
+         "other commands use the first that answers; env DEVICEPW_SERVERS")
         ("binddn,D", po::value<std::string>()->value_name("DN"), "bind DN (simple bind); env DEVICEPW_BINDDN")
         ("password,w", po::value<std::string>()->value_name("PASSWORD"), "bind password (visible to other users: prefer -W or -y)")
         ("prompt-password,W", "prompt for the bind password (no echo)")
@@ -54,7 +58,15 @@ void apply_options(const po::variables_map &vm, Context &ctx) {
         if (vm.count(name)) out = vm[name].as<std::string>();
     };
     ConnOptions &c = ctx.conn;
-    str("uri", c.uri);
+    if (vm.count("uri") || vm.count("servers")) {
+        auto list = server_list(vm.count("uri") ? vm["uri"].as<std::vector<std::string>>() : std::vector<std::string>{},
+                                vm.count("servers") ? vm["servers"].as<std::string>() : std::string());
+        if (list.empty()) throw UsageError("no server URI given (-H URI, --servers URI,URI,...)");
+        std::string joined;
+        for (const auto &u : list) joined += (joined.empty() ? "" : " ") + u;
+        ctx.servers = list;
+        c.uri = joined;
+    }
     str("binddn", c.binddn);
     str("password", c.password);
     str("password-file", c.password_file);
@@ -82,7 +94,8 @@ void apply_environment(Context &ctx) {
     env.add(directory_options());
     env.add_options()
         ("binddn", po::value<std::string>())
-        ("password-file", po::value<std::string>());
+        ("password-file", po::value<std::string>())
+        ("servers", po::value<std::string>());
     po::variables_map vm;
     try {
         po::store(po::parse_environment(env,
@@ -100,6 +113,32 @@ void apply_environment(Context &ctx) {
         throw UsageError(std::string("in the environment: ") + e.what());
     }
     apply_options(vm, ctx);
+}
+
+std::vector<std::string> split_servers(const std::string &list) {
+    std::vector<std::string> out;
+    std::string cur;
+    auto flush = [&] {
+        if (!cur.empty()) out.push_back(cur);
+        cur.clear();
+    };
+    for (char ch : list) {
+        if (ch == ',' || std::isspace(static_cast<unsigned char>(ch))) flush();
+        else cur += ch;
+    }
+    flush();
+    return out;
+}
+
+std::vector<std::string> server_list(const std::vector<std::string> &uris, const std::string &servers) {
+    std::vector<std::string> all;
+    for (const auto &u : uris)
+        if (!u.empty()) all.push_back(u);
+    for (auto &u : split_servers(servers)) all.push_back(u);
+    std::vector<std::string> out;
+    for (auto &u : all)
+        if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+    return out;
 }
 
 Args preprocess(int argc, char **argv) {

@@ -22,6 +22,11 @@ using Args = std::vector<std::string>;  // the arguments after the (sub)command 
 // Everything a command needs besides its own options.
 struct Context {
     ConnOptions conn;
+    // The servers that -H (repeated) and --servers name, in order, without repeats; empty:
+    // the one from ldap.conf. Commands that read telemetry read it from each of them
+    // (directory.h, read_devices); every other command uses the first that answers
+    // (conn.uri holds them all, as libldap's list of URIs).
+    std::vector<std::string> servers;
     // Directory options; unset: the defaults below, or BASE from ldap.conf.
     std::optional<std::string> mailbox_base, mailbox_filter, mailbox_parent, people_base, person_filter;
     std::string command;  // "device add", for messages
@@ -30,7 +35,7 @@ struct Context {
 inline constexpr const char *kDefaultMailboxFilter = "(mail=%s)";
 inline constexpr const char *kDefaultPersonFilter = "(uid=%s)";
 
-// -H -D -w -W -y -x -Y -U -X -R -Z --require-starttls --timeout.
+// -H (repeatable) --servers -D -w -W -y -x -Y -U -X -R -Z --require-starttls --timeout.
 boost::program_options::options_description connection_options();
 // --mailbox-base --mailbox-filter --mailbox-parent --people-base --person-filter.
 boost::program_options::options_description directory_options();
@@ -40,8 +45,14 @@ boost::program_options::options_description directory_options();
 void apply_options(const boost::program_options::variables_map &vm, Context &ctx);
 
 // Environment: DEVICEPW_MAILBOX_BASE -> --mailbox-base, ... for the directory options, and
-// DEVICEPW_BINDDN, DEVICEPW_PASSWORD_FILE (only these names).
+// DEVICEPW_BINDDN, DEVICEPW_PASSWORD_FILE, DEVICEPW_SERVERS (only these names).
 void apply_environment(Context &ctx);
+
+// The URIs of a --servers value: separated by commas (or white space), each trimmed,
+// empty ones dropped.
+std::vector<std::string> split_servers(const std::string &list);
+// -H values, then the --servers values, without repeats (the first kept).
+std::vector<std::string> server_list(const std::vector<std::string> &uris, const std::string &servers);
 
 // argv[1..] as the parser wants it: "-ZZ" (two -Z in ldap-utils) becomes
 // --require-starttls, since Program_options wants one meaning per option; everything

@@ -50,11 +50,14 @@ json device_json(const Device &d, int64_t now) {
     j["dn"] = d.dn;
     j["label"] = d.label;
     j["owner"] = d.owner ? json(*d.owner) : json(nullptr);
+    j["services"] = d.services;
     j["created"] = opt_time(d.created);
     j["last_used"] = opt_time(d.last_used);
+    j["failures"] = d.failures;
+    j["last_failure"] = opt_time(d.last_failure);
     j["expires"] = opt_time(d.expires);
     j["revoked_at"] = opt_time(d.revoked_at);
-    j["status"] = status_name(device_status(d, now));
+    j["status"] = status_key(device_status(d, now));
     return j;
 }
 
@@ -63,6 +66,12 @@ json mailbox_ref_json(const Mailbox &m) {
     j["address"] = m.address;
     j["dn"] = m.dn();
     return j;
+}
+
+std::string failures_text(const Device &d) {
+    std::string s = std::to_string(d.failures);
+    if (d.last_failure) s += ", last " + local_time(*d.last_failure);
+    return s;
 }
 
 std::string short_person(const std::string &dn) {

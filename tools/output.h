@@ -30,10 +30,14 @@ std::string json_text(const json &j);
 void print_json(const json &j);
 
 // JSON values: a time as "YYYY-MM-DDTHH:MM:SSZ" or null; the DEVICE object of
-// devicepw(1) with its status at now; a mailbox reference {"address", "dn"}.
+// devicepw(1) with its status at now (services [] = every service; failures and
+// last_failure as merged over the servers read); a mailbox reference {"address", "dn"}.
 json opt_time(const std::optional<int64_t> &t);
 json device_json(const Device &d, int64_t now);
 json mailbox_ref_json(const Mailbox &m);
+
+// A device's failed binds for tables: "0", or "3, last 2026-12-01 17:50" (local time).
+std::string failures_text(const Device &d);
 
 // A short name for a person's DN in tables: the uid when the DN starts with uid=.
 std::string short_person(const std::string &dn);

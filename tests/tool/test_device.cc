@@ -10,8 +10,8 @@ using nlohmann::json;
 
 namespace {
 const std::string kAlice = "alice@example.com";
-const std::vector<std::string> kDeviceKeys = {"created", "dn",         "expires", "id",    "label",
-                                              "last_used", "owner",    "revoked_at", "status"};
+const std::vector<std::string> kDeviceKeys = {"created",      "dn",    "expires",    "failures", "id",     "label",
+                                              "last_failure", "last_used", "owner", "revoked_at", "services", "status"};
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(tool_device, ToolFixture)
@@ -36,7 +36,8 @@ BOOST_AUTO_TEST_CASE(add_prints_the_secret_once_and_it_binds) {
     DPW_CHECK_STATUS(l, 0);
     BOOST_TEST(!has(l.out, secret.substr(id.size() + 1)));
     json j = parse_json(l);
-    BOOST_TEST((keys(j) == std::vector<std::string>{"devices", "mailbox"}));
+    BOOST_TEST((keys(j) == std::vector<std::string>{"devices", "mailbox", "unreachable"}));
+    BOOST_TEST(j["unreachable"] == json::array());
     BOOST_TEST((keys(j["mailbox"]) == std::vector<std::string>{"address", "dn"}));
     BOOST_TEST(j["mailbox"]["address"] == kAlice);
     BOOST_TEST(j["mailbox"]["dn"] == demo::alice);
@@ -53,6 +54,9 @@ BOOST_AUTO_TEST_CASE(add_prints_the_secret_once_and_it_binds) {
     BOOST_TEST(d["expires"].is_null());
     BOOST_TEST(d["revoked_at"].is_null());
     BOOST_TEST(d["status"] == "active");
+    BOOST_TEST(d["services"] == json::array());
+    BOOST_TEST(d["failures"] == 0);
+    BOOST_TEST(d["last_failure"].is_null());
 }
 
 BOOST_AUTO_TEST_CASE(add_quiet_and_json) {

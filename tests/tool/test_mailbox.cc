@@ -23,7 +23,8 @@ BOOST_AUTO_TEST_CASE(create_show_list) {
     Out s = root({"mailbox", "show", "new@example.com", "--json"});
     DPW_CHECK_STATUS(s, 0);
     json j = parse_json(s);
-    BOOST_TEST((keys(j) == std::vector<std::string>{"address", "devices", "dn", "users"}));
+    BOOST_TEST((keys(j) == std::vector<std::string>{"address", "devices", "dn", "suspended", "unreachable", "users"}));
+    BOOST_TEST(j["suspended"] == false);
     BOOST_TEST(j["dn"] == dn);
     BOOST_TEST(j["users"].is_array());
     BOOST_TEST(j["devices"].size() == 0u);
@@ -41,7 +42,7 @@ BOOST_AUTO_TEST_CASE(create_show_list) {
     BOOST_TEST((keys(m) == std::vector<std::string>{"mailboxes"}));
     BOOST_TEST_REQUIRE(m["mailboxes"].size() == 3u);
     BOOST_TEST(m["mailboxes"][0]["address"] == "alice@example.com");  // sorted by address
-    BOOST_TEST((keys(m["mailboxes"][0]) == std::vector<std::string>{"address", "devices", "dn", "users"}));
+    BOOST_TEST((keys(m["mailboxes"][0]) == std::vector<std::string>{"address", "devices", "dn", "suspended", "users"}));
     BOOST_TEST(m["mailboxes"][0]["devices"] == 1);
     BOOST_TEST(m["mailboxes"][1]["address"] == "frank@example.com");
     BOOST_TEST(m["mailboxes"][1]["devices"] == 0);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
 #include "model.h"
 
 namespace dpwtool {  // for Boost.Test's messages
@@ -97,10 +98,122 @@ BOOST_AUTO_TEST_CASE(status_revoked_then_expired_then_active) {
 }
 
 BOOST_AUTO_TEST_CASE(status_ignores_what_the_tool_cannot_know) {
-    // Whether a device has a devicepwSecret is invisible to the tool (model.h): a device
-    // entry as read, with nothing else set, is active.
+    // devicepwSecret itself is invisible to the tool (model.h): a device entry read from a
+    // server that does not return devicepwHasSecret, with nothing else set, is active.
     const Device d = device_from(entry("devicepwId=ab12,uid=a,dc=x", {{"devicepwid", {"ab12"}}}));
+    BOOST_TEST(!d.has_secret.has_value());
     BOOST_TEST(device_status(d, 0) == DeviceStatus::kActive);
+}
+
+BOOST_AUTO_TEST_CASE(status_with_has_secret) {
+    const int64_t now = 1893456000;
+    Device d = device_from(entry("devicepwId=ab12,uid=a,dc=x", {{"devicepwhassecret", {"FALSE"}}}));
+    BOOST_TEST((d.has_secret == std::optional<bool>(false)));
+    BOOST_TEST(device_status(d, now) == DeviceStatus::kNoSecret);
+    BOOST_TEST(status_name(DeviceStatus::kNoSecret) == std::string("no secret"));  // tables
+    BOOST_TEST(status_key(DeviceStatus::kNoSecret) == std::string("no-secret"));   // JSON
+    for (auto s : {DeviceStatus::kActive, DeviceStatus::kRevoked, DeviceStatus::kExpired})
+        BOOST_TEST(status_key(s) == std::string(status_name(s)));
+    // Revocation and expiry say more than a missing secret.
+    d.expires = now;
+    BOOST_TEST(device_status(d, now) == DeviceStatus::kExpired);
+    d.revoked = true;
+    BOOST_TEST(device_status(d, now) == DeviceStatus::kRevoked);
+    // TRUE (any case): active.
+    const Device s = device_from(entry("devicepwId=ab12,uid=a,dc=x", {{"devicepwhassecret", {"true"}}}));
+    BOOST_TEST((s.has_secret == std::optional<bool>(true)));
+    BOOST_TEST(device_status(s, now) == DeviceStatus::kActive);
+}
+
+BOOST_AUTO_TEST_CASE(device_from_reads_services_and_telemetry) {
+    const Device d = device_from(entry("devicepwId=ab12,uid=a,dc=x", {{"devicepwservice", {"IMAP", "smtp", "imap"}},
+                                                                     {"devicepwfailurecount", {"12"}},
+                                                                     {"devicepwlastfailure", {"20300101000000Z"}}}));
+    BOOST_TEST(d.services == (std::vector<std::string>{"imap", "smtp"}));  // lower case, once each
+    BOOST_TEST(d.failures == 12);
+    BOOST_TEST(d.last_failure.value_or(0) == 1893456000);
+    for (const char *bad : {"-1", "x", "", "3 ", "99999999999999999999999"})
+        BOOST_TEST(device_from(entry("devicepwId=ab12,dc=x", {{"devicepwfailurecount", {bad}}})).failures == 0, bad);
+    BOOST_TEST(device_from(entry("devicepwId=ab12,dc=x", {})).services.empty());
+}
+
+BOOST_AUTO_TEST_CASE(service_keywords) {
+    for (const char *ok : {"imap", "pop3", "submission", "smtp", "sieve", "dav", "a", "x-1", "a-",
+                           "abcdefghijklmnopqrstuvwxyz012345"})  // 32
+        BOOST_TEST(service_problem(ok) == nullptr, ok);
+    for (const char *bad : {"", "1imap", "-imap", "IMAP", "im ap", "imap,smtp", "imap.", "imäp", "im_ap",
+                            "abcdefghijklmnopqrstuvwxyz0123456"})  // 33
+        BOOST_TEST(service_problem(bad) != nullptr, bad);
+    // As given on the command line: lower-cased, duplicates dropped, order kept.
+    BOOST_TEST(parse_services({"SMTP", "imap", "smtp"}) == (std::vector<std::string>{"smtp", "imap"}));
+    BOOST_TEST(parse_services({}).empty());
+    for (const char *bad : {"", "1x", "imap,smtp", "a b"}) {
+        try {
+            parse_services({"imap", bad});
+            BOOST_ERROR("--service \"" << bad << "\" was accepted");
+        } catch (const UsageError &e) {
+            BOOST_TEST(e.exit_code == kExitUsage);
+            BOOST_TEST(std::string(e.what()).find("--service") != std::string::npos, e.what());
+        }
+    }
+    BOOST_TEST(services_text({}) == "all");
+    BOOST_TEST(services_text({"imap", "smtp"}) == "imap,smtp");
+}
+
+BOOST_AUTO_TEST_CASE(telemetry_merges_latest_use_sum_of_failures_latest_failure) {
+    const Telemetry a{1000, 2, 900}, b{3000, 5, std::nullopt}, c{std::nullopt, 0, 950}, none{};
+    const Telemetry m = merge_telemetry({a, b, c});
+    BOOST_TEST(m.last_used.value_or(0) == 3000);
+    BOOST_TEST(m.failures == 7);
+    BOOST_TEST(m.last_failure.value_or(0) == 950);
+    const Telemetry z = merge_telemetry({none, none});
+    BOOST_TEST(!z.last_used.has_value());
+    BOOST_TEST(z.failures == 0);
+    BOOST_TEST(!z.last_failure.has_value());
+    BOOST_TEST(!merge_telemetry({}).last_used.has_value());
+    // The order of the servers does not matter.
+    const Telemetry r = merge_telemetry({c, b, a});
+    BOOST_TEST((r.last_used == m.last_used));
+    BOOST_TEST(r.failures == m.failures);
+    BOOST_TEST((r.last_failure == m.last_failure));
+}
+
+BOOST_AUTO_TEST_CASE(device_telemetry_merges_by_id_and_keeps_the_truth) {
+    auto tele = [](const std::string &id, std::optional<int64_t> used, int64_t failures,
+                   std::optional<int64_t> failed, const std::string &label = "other") {
+        Device d = dev(id, label);
+        d.last_used = used;
+        d.failures = failures;
+        d.last_failure = failed;
+        return d;
+    };
+    std::vector<Device> truth = {tele("k3x9", 100, 1, 50, "iPhone"), tele("p8w2", std::nullopt, 0, std::nullopt, "CRM")};
+    truth[1].revoked = true;
+    const std::vector<std::vector<Device>> others = {
+        {tele("p8w2", 400, 3, 300), tele("zz99", 999, 9, 999)},  // zz99: not in the truth, ignored
+        {},                                                       // a server without the devices
+        {tele("k3x9", 50, 4, 200)}};
+    merge_device_telemetry(truth, others);
+    BOOST_TEST(ids(truth) == (std::vector<std::string>{"k3x9", "p8w2"}));
+    BOOST_TEST(truth[0].label == "iPhone");  // truth only from the first server
+    BOOST_TEST(truth[0].last_used.value_or(0) == 100);
+    BOOST_TEST(truth[0].failures == 5);
+    BOOST_TEST(truth[0].last_failure.value_or(0) == 200);
+    BOOST_TEST(truth[1].label == "CRM");
+    BOOST_TEST(truth[1].revoked);
+    BOOST_TEST(truth[1].last_used.value_or(0) == 400);
+    BOOST_TEST(truth[1].failures == 3);
+    BOOST_TEST(truth[1].last_failure.value_or(0) == 300);
+}
+
+BOOST_AUTO_TEST_CASE(mailbox_suspension) {
+    auto suspended = [](std::map<std::string, std::vector<std::string>> attrs) {
+        return Mailbox{"a", entry("uid=a,dc=x", std::move(attrs))}.suspended();
+    };
+    BOOST_TEST(!suspended({}));
+    BOOST_TEST(suspended({{"devicepwsuspended", {"TRUE"}}}));
+    BOOST_TEST(suspended({{"devicepwsuspended", {"true"}}}));
+    BOOST_TEST(!suspended({{"devicepwsuspended", {"FALSE"}}}));
 }
 
 BOOST_AUTO_TEST_CASE(select_by_id_or_label) {

@@ -63,15 +63,34 @@ BOOST_AUTO_TEST_CASE(device_json_has_every_key_in_order) {
                "  \"dn\": \"devicepwId=k3x9,uid=alice@example.com,dc=x\",\n"
                "  \"label\": \"iPhone\",\n"
                "  \"owner\": null,\n"
+               "  \"services\": [],\n"
                "  \"created\": \"2030-01-01T00:00:00Z\",\n"
                "  \"last_used\": null,\n"
+               "  \"failures\": 0,\n"
+               "  \"last_failure\": null,\n"
                "  \"expires\": \"2030-01-01T00:00:10Z\",\n"
                "  \"revoked_at\": null,\n"
                "  \"status\": \"active\"\n"
                "}\n");
     BOOST_TEST(device_json(d, 1893456000 + 10)["status"] == "expired");
+    d.has_secret = false;
+    BOOST_TEST(device_json(d, 1893456000)["status"] == "no-secret");
     d.revoked = true;
     BOOST_TEST(device_json(d, 0)["status"] == "revoked");
+}
+
+BOOST_AUTO_TEST_CASE(device_json_services_and_failures) {
+    Device d;
+    d.id = "k3x9";
+    d.services = {"imap", "smtp"};
+    d.failures = 7;
+    d.last_failure = 1893456000;
+    const json j = device_json(d, 0);
+    BOOST_TEST(j["services"].dump() == R"(["imap","smtp"])");
+    BOOST_TEST(j["failures"] == 7);
+    BOOST_TEST(j["last_failure"] == "2030-01-01T00:00:00Z");
+    BOOST_TEST(failures_text(Device{}) == "0");
+    BOOST_TEST(failures_text(d).rfind("7, last 20", 0) == 0u, failures_text(d));
 }
 
 BOOST_AUTO_TEST_CASE(mailbox_reference_and_invalid_utf8) {
@@ -120,6 +139,42 @@ BOOST_AUTO_TEST_CASE(connection_and_directory_options) {
             BOOST_TEST(e.exit_code == kExitUsage);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(several_servers) {
+    // -H repeated, then --servers; repeats dropped, the first kept.
+    Context c = parsed({"-H", "ldap://a", "--servers", "ldap://b, ldap://c,,ldap://a", "-H", "ldap://d"});
+    BOOST_TEST(c.servers == (std::vector<std::string>{"ldap://a", "ldap://d", "ldap://b", "ldap://c"}));
+    // The commands that use one connection get all of them as libldap's list of URIs.
+    BOOST_TEST(c.conn.uri.value_or("") == "ldap://a ldap://d ldap://b ldap://c");
+    c = parsed({"-H", "ldap://only"});
+    BOOST_TEST(c.servers == std::vector<std::string>{"ldap://only"});
+    BOOST_TEST(c.conn.uri.value_or("") == "ldap://only");
+    BOOST_TEST(parsed({}).servers.empty());
+    BOOST_TEST(!parsed({}).conn.uri.has_value());
+    try {
+        parsed({"--servers", " , "});
+        BOOST_ERROR("an empty --servers was accepted");
+    } catch (const UsageError &e) {
+        BOOST_TEST(e.exit_code == kExitUsage);
+    }
+    BOOST_TEST(split_servers("ldap://a,ldap://b ldap://c\tldap://d,") ==
+               (std::vector<std::string>{"ldap://a", "ldap://b", "ldap://c", "ldap://d"}));
+    BOOST_TEST(split_servers("").empty());
+    BOOST_TEST(server_list({"ldap://x", "ldap://x"}, "ldap://x") == std::vector<std::string>{"ldap://x"});
+
+    // DEVICEPW_SERVERS, overridden by the command line.
+    ::setenv("DEVICEPW_SERVERS", "ldap://e1,ldap://e2", 1);
+    Context ctx;
+    apply_environment(ctx);
+    ::unsetenv("DEVICEPW_SERVERS");
+    BOOST_TEST(ctx.servers == (std::vector<std::string>{"ldap://e1", "ldap://e2"}));
+    po::options_description all;
+    all.add(connection_options());
+    po::variables_map vm;
+    po::store(po::command_line_parser(std::vector<std::string>{"-H", "ldap://cli"}).options(all).run(), vm);
+    apply_options(vm, ctx);
+    BOOST_TEST(ctx.servers == std::vector<std::string>{"ldap://cli"});
 }
 
 BOOST_AUTO_TEST_CASE(environment_names) {
