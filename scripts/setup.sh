@@ -14,7 +14,8 @@
 #
 # Env: DEVICEPW_BUILD_DIR (default <repo>/build), DEVICEPW_SKIP_APT=1 (skip steps 1-2,
 #      e.g. offline, when everything is installed already), DEVICEPW_SETUP_TESTS=0 (only
-#      what the build needs, not what the tests need: the Docker image's build stage).
+#      what the build needs, not what the tests need: the Docker image's build stage),
+#      DEVICEPW_CMAKE_ARGS (more arguments for cmake, e.g. -DDEVICEPW_BUILD_TESTS=OFF).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -167,7 +168,8 @@ done
 
 # --- build -------------------------------------------------------------------------------
 say "configuring ($build)"
-cmake -S "$repo" -B "$build"
+# shellcheck disable=SC2086  # DEVICEPW_CMAKE_ARGS: words on purpose
+cmake -S "$repo" -B "$build" ${DEVICEPW_CMAKE_ARGS:-}
 say "building"
 cmake --build "$build" -j"$(nproc)"
 say "done: module $build/overlay/devicepw.so; run the tests with: ctest --test-dir $build"
