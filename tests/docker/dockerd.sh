@@ -30,7 +30,8 @@ start)
     if answers; then echo running; exit 0; fi
     [ "$(id -u)" -eq 0 ] || die "no engine answers, and starting one needs root"
     # A dockerd that is starting (or hung) holds its pid file: wait for it first.
-    if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    # (A pid file left by a dockerd that was killed may name another process by now.)
+    if [ -s /var/run/docker.pid ] && [ "$(readlink "/proc/$(cat /var/run/docker.pid)/exe" 2>/dev/null)" = "$dockerd" ]; then
         say "a dockerd (pid $(cat /var/run/docker.pid)) is running but does not answer yet: waiting"
         for _ in $(seq "$timeout"); do answers && { echo running; exit 0; }; sleep 1; done
         die "dockerd pid $(cat /var/run/docker.pid) does not answer after ${timeout}s (see $log)"
