@@ -130,7 +130,17 @@ echo "new listeners: $(echo $new)"
 for p in 3389 1143 1110 1587 1025; do
     check "a listener on 127.0.0.1:$p" grep -qx "127.0.0.1:$p" <<<"$new"
 done
-check "no listener of the stack on any other address" bash -c '! grep -v "^127\.0\.0\.1:" <<<"$1" | grep -q .' _ "$new"
+# Every TCP listener of a container process (cgroup under docker) is on 127.0.0.1.
+container_listeners() {
+    ss -ltnpH | while read -r _ _ _ local _ users; do
+        for pid in $(grep -o 'pid=[0-9]*' <<<"$users" | cut -d= -f2 | sort -u); do
+            grep -q docker "/proc/$pid/cgroup" 2>/dev/null && { echo "$local"; break; }
+        done
+    done | sort -u
+}
+cl=$(container_listeners)
+echo "listeners of container processes: $(echo $cl)"
+check "the containers listen on 127.0.0.1 only" bash -c '[ -n "$1" ] && ! grep -v "^127\.0\.0\.1:" <<<"$1" | grep -q .' _ "$cl"
 
 # --- 5. the loop -----------------------------------------------------------------------------
 # The tool in the container, as root, with no flags: ldap.conf has BASE, URI ldapi:///...,
@@ -214,8 +224,10 @@ else
     stack_up=0
     check "no container of the project is left" test -z "$("$docker" ps -a -q --filter "label=com.docker.compose.project=$project")"
     check "no volume of the project is left" test -z "$("$docker" volume ls -q --filter "label=com.docker.compose.project=$project")"
-    ss -ltnH | awk '{print $4}' | sort -u > "$tmp/listen.down"
-    check "the stack's ports are closed" bash -c '! comm -13 "$1" "$2" | grep -q .' _ "$tmp/listen.before" "$tmp/listen.down"
+    open_ports=""
+    for p in "${ports[@]}"; do ss -ltnH "sport = :$p" | grep -q . && open_ports+=" $p"; done
+    check "the stack's ports are closed${open_ports:+ (open:$open_ports)}" test -z "$open_ports"
+    check "no container process listens any more" test -z "$(container_listeners)"
 fi
 timed "down"
 cleanup
