@@ -80,7 +80,9 @@ state_sum() {  # what must come back: names, sizes, modes, owners and contents
 }
 debconf_get() { echo "get $1" | debconf-communicate slapd 2>/dev/null | sed -n 's/^0 //p'; }
 before=$(state_sum)
-tar -C / --numeric-owner -cpf "$tmp/state.tar" etc/ldap/slapd.d var/lib/ldap 2>/dev/null ||
+saved=()
+for d in etc/ldap/slapd.d var/lib/ldap; do [ -e "/$d" ] && saved+=("$d"); done
+tar -C / --numeric-owner -cpf "$tmp/state.tar" --files-from /dev/null "${saved[@]}" ||
     { bad "backing up $slapd_d and /var/lib/ldap"; finish; }
 saved_domain=$(debconf_get slapd/domain)
 saved_org=$(debconf_get shared/organization)
