@@ -13,7 +13,9 @@
 # Safe to run again: it changes nothing that is already in place.
 #
 # Env: DEVICEPW_BUILD_DIR (default <repo>/build), DEVICEPW_SKIP_APT=1 (skip steps 1-2,
-#      e.g. offline, when everything is installed already).
+#      e.g. offline, when everything is installed already), DEVICEPW_SETUP_TESTS=0 (only
+#      what the build needs, not what the tests need: the Docker image's build stage),
+#      DEVICEPW_CMAKE_ARGS (more arguments for cmake, e.g. -DDEVICEPW_BUILD_TESTS=OFF).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,18 +32,34 @@ packages=(
     libboost-program-options-dev libboost-test-dev nlohmann-json3-dev
     # ldapadd/ldappasswd for the demo and the integration tests
     ldap-utils
-    # tests/dovecot: Dovecot against slapd with docker/dovecot's templates, python3 for its
-    # IMAP/POP3/SMTP client and (with python3-yaml) the docker/compose.yaml check
-    dovecot-imapd dovecot-pop3d dovecot-ldap dovecot-submissiond python3 python3-yaml
     # cmake/abi-check.sh: objdump (binutils), cc and dpkg-buildflags (above)
     binutils
     # apt-get source / dpkg-source: xz-compressed orig tarball
     xz-utils
+    # the Debian package (CPack DEB: dpkg-shlibdeps needs file; python3: tests/dovecot's
+    # CMake finds it)
+    file python3
+)
+# Only for running the tests (DEVICEPW_SETUP_TESTS=0 skips them: the image build).
+test_packages=(
     # tests/integration/test_crash.cc: mdb_stat checks the database after a SIGKILL
     lmdb-utils
+    # tests/dovecot: Dovecot against slapd with docker/dovecot's templates, python3 for its
+    # IMAP/POP3/SMTP client and (with python3-yaml) the docker/compose.yaml check
+    dovecot-imapd dovecot-pop3d dovecot-ldap dovecot-submissiond python3-yaml
     # bench/run.sh (table arithmetic, chart) and bench/callgrind.sh
     bc gnuplot-nox valgrind
+    # tests/docker: Debian's Docker engine and Compose, debootstrap for the base image,
+    # curl as an IMAP client
+    docker.io docker-compose debootstrap curl
 )
+
+[ "${DEVICEPW_SETUP_TESTS:-1}" = 0 ] || packages+=("${test_packages[@]}")
+# Docker's own packages (docker-ce) conflict with Debian's docker.io: keep them if present.
+if dpkg-query -W -f='${Status}' docker-ce 2>/dev/null | grep -q '^install ok installed'; then
+    keep=(); for p in "${packages[@]}"; do case $p in docker.io|docker-compose) ;; *) keep+=("$p") ;; esac; done
+    packages=("${keep[@]}")
+fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0"
 export DEBIAN_FRONTEND=noninteractive
@@ -150,7 +168,8 @@ done
 
 # --- build -------------------------------------------------------------------------------
 say "configuring ($build)"
-cmake -S "$repo" -B "$build"
+# shellcheck disable=SC2086  # DEVICEPW_CMAKE_ARGS: words on purpose
+cmake -S "$repo" -B "$build" ${DEVICEPW_CMAKE_ARGS:-}
 say "building"
 cmake --build "$build" -j"$(nproc)"
 say "done: module $build/overlay/devicepw.so; run the tests with: ctest --test-dir $build"

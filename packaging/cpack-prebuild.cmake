@@ -1,0 +1,10 @@
+# CPack pre-build script: gzip the staged man pages (gzip -9n, as dh_compress does).
+file(GLOB_RECURSE _pages "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*/share/man/*")
+foreach(_p IN LISTS _pages)
+  if(NOT _p MATCHES "\\.gz$")
+    execute_process(COMMAND gzip -9nf "${_p}" RESULT_VARIABLE _rc)
+    if(NOT _rc EQUAL 0)
+      message(FATAL_ERROR "gzip ${_p} failed")
+    endif()
+  endif()
+endforeach()
