@@ -188,6 +188,18 @@ done
 check "the message reached the relay" bash -c '"$1" exec "$2" sh -c "cat /srv/relay/Maildir/new/*" | grep -qF "$3"' _ \
     "$docker" "$(cid relay)" "$subject"
 
+# Service scopes: the stack's Dovecot binds as devicepwService=%s,<mailbox> (scoped mode):
+# an IMAP-only device logs in over IMAP and nowhere else; the unscoped iPhone everywhere.
+imap_out=$("${compose[@]}" exec -T slapd devicepw device add alice@example.com --label "IMAP only" \
+    --service imap --quiet 2>"$tmp/add2.err")
+imaponly=$(tr -d '[:space:]' <<<"$imap_out")
+check "an IMAP-only device from the tool (device add --service imap)" \
+    bash -c 'grep -Eq "^[a-z0-9]{1,16}(-[a-z0-9]{4}){4}$" <<<"$1"' _ "$imaponly"
+imaponly_random=${imaponly#*-}; imaponly_random=${imaponly_random//-/}
+r=$(mc imap 127.0.0.1 1143 alice@example.com "$imaponly"); check "IMAP login with the IMAP-only device (exit $r)" test "$r" = 0
+r=$(mc pop3 127.0.0.1 1110 alice@example.com "$imaponly"); check "POP3 refused for the IMAP-only device (exit $r)" test "$r" = 1
+r=$(mc submission 127.0.0.1 1587 alice@example.com "$imaponly"); check "submission refused for the IMAP-only device (exit $r)" test "$r" = 1
+
 check "devicepw device revoke in the container" \
     "${compose[@]}" exec -T slapd devicepw device revoke alice@example.com iPhone
 r=$(curl_imap "$secret"); check "IMAP (curl) refused after the revocation (curl exit $r, 67 = login denied)" test "$r" = 67
@@ -202,7 +214,9 @@ for c in $("${compose[@]}" ps -a -q); do
     name=$("$docker" inspect -f '{{.Name}}' "$c")
     "$docker" logs "$c" > "$tmp/log" 2>&1
     lines=$(wc -l < "$tmp/log")
-    if grep -qiF -e "$secret" -e "$random" "$tmp/log"; then leak=1; bad "the secret appears in the log of $name"; fi
+    if grep -qiF -e "$secret" -e "$random" -e "$imaponly_random" "$tmp/log"; then
+        leak=1; bad "a secret appears in the log of $name"
+    fi
     echo "log of $name: $lines lines"
 done
 check "no secret in any container's log" test "$leak" = 0
