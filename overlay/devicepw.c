@@ -841,54 +841,9 @@ devicepw_mods_free( Operation *op, dpw_mod *mods, size_t n )
 	op->o_tmpfree( mods, op->o_tmpmemctx );
 }
 
-/* ---- revoking the devices of people who leave a mailbox ------------------------ */
+/* ---- response callbacks (defined after the handlers that push them) ------------- */
 
-/* Revoke (devicepwRevoked: TRUE, through the whole overlay stack so that it
- * replicates) every unrevoked device owned by owner_ndn under base (one level under
- * a mailbox, or the whole subtree). */
-static void
-devicepw_revoke_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
-	struct berval *owner_ndn, const char *why )
-{
-	devicepw_found found = { NULL, 0, 1, 1 };
-	AttributeAssertion ava_oc = ATTRIBUTEASSERTION_INIT, ava_owner = ATTRIBUTEASSERTION_INIT;
-	Filter fand = { 0 }, foc = { 0 }, fowner = { 0 };
-	AttributeName attrs[2];
-	int i;
-
-	ava_oc.aa_desc = slap_schema.si_ad_objectClass;
-	ava_oc.aa_value = oc_devicepwDevice->soc_cname;
-	foc.f_choice = LDAP_FILTER_EQUALITY;
-	foc.f_ava = &ava_oc;
-	ava_owner.aa_desc = ad_devicepwOwner;
-	ava_owner.aa_value = *owner_ndn;
-	fowner.f_choice = LDAP_FILTER_EQUALITY;
-	fowner.f_ava = &ava_owner;
-	foc.f_next = &fowner;
-	fand.f_choice = LDAP_FILTER_AND;
-	fand.f_and = &foc;
-	memset( attrs, 0, sizeof(attrs) );
-	attrs[0].an_desc = ad_devicepwRevoked;
-	attrs[0].an_name = ad_devicepwRevoked->ad_cname;
-
-	if ( devicepw_internal_search( op, on, base, scope, &fand,
-			"(&(objectClass=devicepwDevice)(devicepwOwner=*))", attrs,
-			devicepw_collect_cb, &found ) != LDAP_SUCCESS ) {
-		Debug( LDAP_DEBUG_ANY, "%s devicepw: could not find the devices of \"%s\" under \"%s\"\n",
-			op->o_log_prefix, owner_ndn->bv_val, base->bv_val );
-	}
-	for ( i = 0; found.dns && !BER_BVISNULL( &found.dns[i] ); i++ ) {
-		Modifications *m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
-		int rc = devicepw_internal_modify( op, on, &found.dns[i], &found.dns[i], m );
-		slap_mods_free( m, 1 );
-		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" owner=\"%s\" reason=%s "
-			"by=\"%s\" rc=%d\n", op->o_log_prefix, found.dns[i].bv_val, owner_ndn->bv_val, why,
-			op->o_dn.bv_val, rc );
-	}
-	ber_bvarray_free( found.dns );
-}
-
-/* State carried from a modify or delete to its result. */
+/* State carried from a modify, add or delete to its result. */
 typedef struct devicepw_post {
 	slap_overinst *on;
 	struct berval target;	/* normalised DN of the modified/deleted entry */
@@ -896,176 +851,10 @@ typedef struct devicepw_post {
 	struct berval uuid;	/* entryUUID of a deleted device (delete) */
 } devicepw_post;
 
-static int
-devicepw_post_cleanup( Operation *op, SlapReply *rs )
-{
-	slap_callback *sc = op->o_callback;
-	devicepw_post *p = sc->sc_private;
-
-	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
-		op->o_callback = sc->sc_next;
-		ber_bvarray_free( p->removed );
-		ch_free( p->target.bv_val );
-		ch_free( p->uuid.bv_val );
-		op->o_tmpfree( sc, op->o_tmpmemctx );
-	}
-	return SLAP_CB_CONTINUE;
-}
-
-/* After a successful modify that removed people from a mailbox: revoke the devices
- * they own on that mailbox (and nothing else). */
-static int
-devicepw_modify_result( Operation *op, SlapReply *rs )
-{
-	devicepw_post *p = op->o_callback->sc_private;
-	int i;
-
-	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
-	for ( i = 0; p->removed && !BER_BVISNULL( &p->removed[i] ); i++ ) {
-		devicepw_revoke_owned( op, p->on, &p->target, LDAP_SCOPE_ONELEVEL,
-			&p->removed[i], "user-removed" );
-	}
-	return SLAP_CB_CONTINUE;
-}
-
-/* The mailboxes that list person_ndn in devicepwUser (internal search on the
- * backend, as the rootdn; wants `index devicepwUser eq`). */
-static int
-devicepw_find_mailboxes_of( Operation *op, slap_overinst *on, struct berval *person_ndn,
-	BerVarray *out )
-{
-	devicepw_found found = { NULL, 0, 1, 0 };
-	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
-	Filter f = { 0 };
-	int rc;
-
-	ava.aa_desc = ad_devicepwUser;
-	ava.aa_value = *person_ndn;
-	f.f_choice = LDAP_FILTER_EQUALITY;
-	f.f_ava = &ava;
-	rc = devicepw_internal_search( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE, &f,
-		"(devicepwUser=*)", slap_anlist_no_attrs, devicepw_collect_cb, &found );
-	*out = found.dns;
-	return rc;
-}
-
-/* After a successful delete of a person: take them off every mailbox (which revokes
- * their devices there through the modify path) and revoke every device they own. */
-static int
-devicepw_delete_result( Operation *op, SlapReply *rs )
-{
-	devicepw_post *p = op->o_callback->sc_private;
-	slap_overinst *on = p->on;
-	BerVarray mailboxes = NULL;
-	int i;
-
-	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
-
-	devicepw_find_mailboxes_of( op, on, &p->target, &mailboxes );
-	for ( i = 0; mailboxes && !BER_BVISNULL( &mailboxes[i] ); i++ ) {
-		Modifications *m = devicepw_mod_values( ad_devicepwUser, LDAP_MOD_DELETE,
-			p->target.bv_val, p->target.bv_len );
-		int rc = devicepw_internal_modify( op, on, &mailboxes[i], &mailboxes[i], m );
-		slap_mods_free( m, 1 );
-		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" removed=\"%s\" "
-			"reason=person-deleted by=\"%s\" rc=%d\n", op->o_log_prefix, mailboxes[i].bv_val,
-			p->target.bv_val, op->o_dn.bv_val, rc );
-	}
-	ber_bvarray_free( mailboxes );
-	/* Every device they own: on those mailboxes, and anywhere an administrator
-	 * named them owner. */
-	devicepw_revoke_owned( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE,
-		&p->target, "owner-deleted" );
-	return SLAP_CB_CONTINUE;
-}
-
-/* After a device was deleted (by a client or by replication): remember it, so that a
- * replicated add of it does not bring it back, and drop its pending telemetry. */
-static int
-devicepw_device_deleted( Operation *op, SlapReply *rs )
-{
-	devicepw_post *p = op->o_callback->sc_private;
-	devicepw_info *di = p->on->on_bi.bi_private;
-
-	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
-	if ( p->uuid.bv_val ) {
-		dpw_tombstones_add( di->tombstones, p->uuid.bv_val, p->uuid.bv_len, (int64_t)op->o_time );
-	}
-	dpw_telemetry_forget( di->telemetry, p->target.bv_val, p->target.bv_len );
-	return SLAP_CB_CONTINUE;
-}
-
-/* Run an internal delete of ndn through the whole overlay stack (so that it
- * replicates, with a CSN of this server), as the rootdn. */
-static int
-devicepw_internal_delete( Operation *op, slap_overinst *on, struct berval *ndn )
-{
-	Operation op2;
-	void *controls[SLAP_MAX_CIDS];
-	SlapReply rs2 = { REP_RESULT };
-	slap_callback cb = { NULL, slap_null_cb, NULL, &devicepw_internal_marker };
-	BackendInfo *bi = op->o_bd->bd_info;
-	int rc;
-
-	devicepw_internal_op( op, &op2, LDAP_REQ_DELETE, &cb, controls );
-	op2.o_req_dn = *ndn;
-	op2.o_req_ndn = *ndn;
-	op2.o_bd->bd_info = (BackendInfo *)on->on_info;
-	rc = op2.o_bd->be_delete( &op2, &rs2 );
-	op->o_bd->bd_info = bi;
-	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
-	return rc;
-}
-
-/* After a replicated change that would have un-revoked a device was merged: the
- * revocation again, with this server's CSN, so that every server ends revoked. */
-static int
-devicepw_revocation_merged_result( Operation *op, SlapReply *rs )
-{
-	devicepw_post *p = op->o_callback->sc_private;
-	Modifications *m;
-	int rc;
-
-	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
-	m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
-	rc = devicepw_internal_modify( op, p->on, &p->target, &p->target, m );
-	slap_mods_free( m, 1 );
-	Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" re-asserted after a merge rc=%d\n",
-		op->o_log_prefix, p->target.bv_val, rc );
-	return SLAP_CB_CONTINUE;
-}
-
-/* After a replicated add of a device deleted here (accepted revoked): delete it again,
- * with a CSN of this server, so that the deletion reaches every server. */
-static int
-devicepw_readd_result( Operation *op, SlapReply *rs )
-{
-	devicepw_post *p = op->o_callback->sc_private;
-	int rc;
-
-	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
-	rc = devicepw_internal_delete( op, p->on, &p->target );
-	Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" merged: replication brought back "
-		"a device deleted here; deleted again rc=%d\n", op->o_log_prefix, p->target.bv_val, rc );
-	return SLAP_CB_CONTINUE;
-}
-
-static void
-devicepw_push_post( Operation *op, slap_overinst *on, slap_response *response,
-	BerVarray removed )
-{
-	slap_callback *sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_post),
-		op->o_tmpmemctx );
-	devicepw_post *p = (devicepw_post *)( sc + 1 );
-	p->on = on;
-	ber_dupbv( &p->target, &op->o_req_ndn );
-	p->removed = removed;
-	sc->sc_response = response;
-	sc->sc_cleanup = devicepw_post_cleanup;
-	sc->sc_private = p;
-	sc->sc_next = op->o_callback;
-	op->o_callback = sc;
-}
+static void devicepw_push_post( Operation *op, slap_overinst *on, slap_response *response,
+	BerVarray removed );
+static slap_response devicepw_modify_result, devicepw_delete_result, devicepw_device_deleted,
+	devicepw_readd_result, devicepw_revocation_merged_result;
 
 /* ---- bind --------------------------------------------------------------------- */
 
@@ -1874,6 +1663,224 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 		devicepw_push_post( op, on, devicepw_delete_result, NULL );
 	}
 	return SLAP_CB_CONTINUE;
+}
+
+/* ---- response callbacks: what happens after a write succeeded -------------------- */
+
+/* Revoke (devicepwRevoked: TRUE, through the whole overlay stack so that it
+ * replicates) every unrevoked device owned by owner_ndn under base (one level under
+ * a mailbox, or the whole subtree). */
+static void
+devicepw_revoke_owned( Operation *op, slap_overinst *on, struct berval *base, int scope,
+	struct berval *owner_ndn, const char *why )
+{
+	devicepw_found found = { NULL, 0, 1, 1 };
+	AttributeAssertion ava_oc = ATTRIBUTEASSERTION_INIT, ava_owner = ATTRIBUTEASSERTION_INIT;
+	Filter fand = { 0 }, foc = { 0 }, fowner = { 0 };
+	AttributeName attrs[2];
+	int i;
+
+	ava_oc.aa_desc = slap_schema.si_ad_objectClass;
+	ava_oc.aa_value = oc_devicepwDevice->soc_cname;
+	foc.f_choice = LDAP_FILTER_EQUALITY;
+	foc.f_ava = &ava_oc;
+	ava_owner.aa_desc = ad_devicepwOwner;
+	ava_owner.aa_value = *owner_ndn;
+	fowner.f_choice = LDAP_FILTER_EQUALITY;
+	fowner.f_ava = &ava_owner;
+	foc.f_next = &fowner;
+	fand.f_choice = LDAP_FILTER_AND;
+	fand.f_and = &foc;
+	memset( attrs, 0, sizeof(attrs) );
+	attrs[0].an_desc = ad_devicepwRevoked;
+	attrs[0].an_name = ad_devicepwRevoked->ad_cname;
+
+	if ( devicepw_internal_search( op, on, base, scope, &fand,
+			"(&(objectClass=devicepwDevice)(devicepwOwner=*))", attrs,
+			devicepw_collect_cb, &found ) != LDAP_SUCCESS ) {
+		Debug( LDAP_DEBUG_ANY, "%s devicepw: could not find the devices of \"%s\" under \"%s\"\n",
+			op->o_log_prefix, owner_ndn->bv_val, base->bv_val );
+	}
+	for ( i = 0; found.dns && !BER_BVISNULL( &found.dns[i] ); i++ ) {
+		Modifications *m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
+		int rc = devicepw_internal_modify( op, on, &found.dns[i], &found.dns[i], m );
+		slap_mods_free( m, 1 );
+		Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" owner=\"%s\" reason=%s "
+			"by=\"%s\" rc=%d\n", op->o_log_prefix, found.dns[i].bv_val, owner_ndn->bv_val, why,
+			op->o_dn.bv_val, rc );
+	}
+	ber_bvarray_free( found.dns );
+}
+
+static int
+devicepw_post_cleanup( Operation *op, SlapReply *rs )
+{
+	slap_callback *sc = op->o_callback;
+	devicepw_post *p = sc->sc_private;
+
+	if ( rs->sr_type == REP_RESULT || op->o_abandon || rs->sr_err == SLAPD_ABANDON ) {
+		op->o_callback = sc->sc_next;
+		ber_bvarray_free( p->removed );
+		ch_free( p->target.bv_val );
+		ch_free( p->uuid.bv_val );
+		op->o_tmpfree( sc, op->o_tmpmemctx );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a successful modify that removed people from a mailbox: revoke the devices
+ * they own on that mailbox (and nothing else). */
+static int
+devicepw_modify_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	int i;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	for ( i = 0; p->removed && !BER_BVISNULL( &p->removed[i] ); i++ ) {
+		devicepw_revoke_owned( op, p->on, &p->target, LDAP_SCOPE_ONELEVEL,
+			&p->removed[i], "user-removed" );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* The mailboxes that list person_ndn in devicepwUser (internal search on the
+ * backend, as the rootdn; wants `index devicepwUser eq`). */
+static int
+devicepw_find_mailboxes_of( Operation *op, slap_overinst *on, struct berval *person_ndn,
+	BerVarray *out )
+{
+	devicepw_found found = { NULL, 0, 1, 0 };
+	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
+	Filter f = { 0 };
+	int rc;
+
+	ava.aa_desc = ad_devicepwUser;
+	ava.aa_value = *person_ndn;
+	f.f_choice = LDAP_FILTER_EQUALITY;
+	f.f_ava = &ava;
+	rc = devicepw_internal_search( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE, &f,
+		"(devicepwUser=*)", slap_anlist_no_attrs, devicepw_collect_cb, &found );
+	*out = found.dns;
+	return rc;
+}
+
+/* After a successful delete of a person: take them off every mailbox (which revokes
+ * their devices there through the modify path) and revoke every device they own. */
+static int
+devicepw_delete_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	slap_overinst *on = p->on;
+	BerVarray mailboxes = NULL;
+	int i;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+
+	devicepw_find_mailboxes_of( op, on, &p->target, &mailboxes );
+	for ( i = 0; mailboxes && !BER_BVISNULL( &mailboxes[i] ); i++ ) {
+		Modifications *m = devicepw_mod_values( ad_devicepwUser, LDAP_MOD_DELETE,
+			p->target.bv_val, p->target.bv_len );
+		int rc = devicepw_internal_modify( op, on, &mailboxes[i], &mailboxes[i], m );
+		slap_mods_free( m, 1 );
+		Debug( LDAP_DEBUG_STATS, "%s devicepw USERS mailbox=\"%s\" removed=\"%s\" "
+			"reason=person-deleted by=\"%s\" rc=%d\n", op->o_log_prefix, mailboxes[i].bv_val,
+			p->target.bv_val, op->o_dn.bv_val, rc );
+	}
+	ber_bvarray_free( mailboxes );
+	/* Every device they own: on those mailboxes, and anywhere an administrator
+	 * named them owner. */
+	devicepw_revoke_owned( op, on, &op->o_bd->be_nsuffix[0], LDAP_SCOPE_SUBTREE,
+		&p->target, "owner-deleted" );
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a device was deleted (by a client or by replication): remember it, so that a
+ * replicated add of it does not bring it back, and drop its pending telemetry. */
+static int
+devicepw_device_deleted( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	devicepw_info *di = p->on->on_bi.bi_private;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	if ( p->uuid.bv_val ) {
+		dpw_tombstones_add( di->tombstones, p->uuid.bv_val, p->uuid.bv_len, (int64_t)op->o_time );
+	}
+	dpw_telemetry_forget( di->telemetry, p->target.bv_val, p->target.bv_len );
+	return SLAP_CB_CONTINUE;
+}
+
+/* Run an internal delete of ndn through the whole overlay stack (so that it
+ * replicates, with a CSN of this server), as the rootdn. */
+static int
+devicepw_internal_delete( Operation *op, slap_overinst *on, struct berval *ndn )
+{
+	Operation op2;
+	void *controls[SLAP_MAX_CIDS];
+	SlapReply rs2 = { REP_RESULT };
+	slap_callback cb = { NULL, slap_null_cb, NULL, &devicepw_internal_marker };
+	BackendInfo *bi = op->o_bd->bd_info;
+	int rc;
+
+	devicepw_internal_op( op, &op2, LDAP_REQ_DELETE, &cb, controls );
+	op2.o_req_dn = *ndn;
+	op2.o_req_ndn = *ndn;
+	op2.o_bd->bd_info = (BackendInfo *)on->on_info;
+	rc = op2.o_bd->be_delete( &op2, &rs2 );
+	op->o_bd->bd_info = bi;
+	if ( rc == LDAP_SUCCESS ) rc = rs2.sr_err;
+	return rc;
+}
+
+/* After a replicated change that would have un-revoked a device was merged: the
+ * revocation again, with this server's CSN, so that every server ends revoked. */
+static int
+devicepw_revocation_merged_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	Modifications *m;
+	int rc;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	m = devicepw_mod_replace( ad_devicepwRevoked, "TRUE", 4 );
+	rc = devicepw_internal_modify( op, p->on, &p->target, &p->target, m );
+	slap_mods_free( m, 1 );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw REVOKE device=\"%s\" re-asserted after a merge rc=%d\n",
+		op->o_log_prefix, p->target.bv_val, rc );
+	return SLAP_CB_CONTINUE;
+}
+
+/* After a replicated add of a device deleted here (accepted revoked): delete it again,
+ * with a CSN of this server, so that the deletion reaches every server. */
+static int
+devicepw_readd_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	int rc;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	rc = devicepw_internal_delete( op, p->on, &p->target );
+	Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" merged: replication brought back "
+		"a device deleted here; deleted again rc=%d\n", op->o_log_prefix, p->target.bv_val, rc );
+	return SLAP_CB_CONTINUE;
+}
+
+static void
+devicepw_push_post( Operation *op, slap_overinst *on, slap_response *response,
+	BerVarray removed )
+{
+	slap_callback *sc = op->o_tmpcalloc( 1, sizeof(slap_callback) + sizeof(devicepw_post),
+		op->o_tmpmemctx );
+	devicepw_post *p = (devicepw_post *)( sc + 1 );
+	p->on = on;
+	ber_dupbv( &p->target, &op->o_req_ndn );
+	p->removed = removed;
+	sc->sc_response = response;
+	sc->sc_cleanup = devicepw_post_cleanup;
+	sc->sc_private = p;
+	sc->sc_next = op->o_callback;
+	op->o_callback = sc;
 }
 
 /* ---- visibility: who sees stored hashes and devices ----------------------------- */
@@ -2813,7 +2820,7 @@ devicepw_set_interval( devicepw_info *di, int seconds )
 	}
 }
 
-/* ---- configuration ------------------------------------------------------------ */
+/* ---- configuration: the directives above, in slapd.conf and cn=config ----------- */
 
 static int
 devicepw_dn_list_delete( BerVarray *vals, BerVarray *nvals, int valx )
