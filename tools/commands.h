@@ -30,6 +30,7 @@ const Group &mailbox_group();      // cmd_mailbox.cc: create, show, list, delete
 const Group &device_group();       // cmd_device.cc: add, list, revoke, rotate, rename, delete
 const Group &user_group();         // cmd_user.cc: add, remove, list
 const Command &keygen_command();   // cmd_keygen.cc
+const Command &keys_command();     // cmd_keys.cc: each server's keys, and whether they agree
 
 // Runs the command that argv names (dispatch.cc); returns the exit code. Throws
 // ToolError (and std::exception) for main() to report; ctx.command is set to the command's

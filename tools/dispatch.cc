@@ -30,8 +30,8 @@ void print_help(std::ostream &out) {
     for (const Group *g : groups())
         for (const Command &c : g->commands)
             out << "  " << pad(std::string(g->name) + " " + c.name, 16) << c.summary << "\n";
-    const Command &keygen = keygen_command();
-    out << "  " << pad(keygen.name, 16) << keygen.summary << "\n";
+    for (const Command *c : {&keygen_command(), &keys_command()})
+        out << "  " << pad(c->name, 16) << c->summary << "\n";
     out << "\nRun \"devicepw <command> <subcommand> --help\" for a command's options.\n"
            "Connection options (-H URI, -D DN, -w/-W/-y FILE, -x, -Y MECH, -Z/-ZZ) work as in\n"
            "ldap-utils, with defaults from ldap.conf and .ldaprc. See devicepw(1).\n\n"
@@ -85,11 +85,11 @@ int run(int argc, char **argv, Context &ctx) {
     const std::string name = vm["command"].as<std::string>();
     if (!rest.empty() && rest.front() == name) rest.erase(rest.begin());
     const bool help = vm.count("help") > 0;
-    const Command &keygen = keygen_command();
-    if (name == keygen.name) {
+    for (const Command *single : {&keygen_command(), &keys_command()}) {
+        if (name != single->name) continue;
         ctx.command = name;
         if (help) rest.insert(rest.begin(), "--help");
-        return keygen.run(ctx, rest);
+        return single->run(ctx, rest);
     }
     for (const Group *gp : groups()) {
         const Group &g = *gp;

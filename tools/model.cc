@@ -2,6 +2,12 @@
 // selection by id or label, listing order.
 #include "model.h"
 
+#include <sstream>
+
+#include <set>
+
+#include <map>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -163,6 +169,61 @@ void sort_mailboxes(std::vector<Mailbox> &mailboxes) {
     std::sort(mailboxes.begin(), mailboxes.end(), [](const Mailbox &a, const Mailbox &b) {
         return lower(a.address) != lower(b.address) ? lower(a.address) < lower(b.address) : a.dn() < b.dn();
     });
+}
+
+std::optional<KeyInfo> parse_key_info(const std::string &value) {
+    std::istringstream in(value);
+    KeyInfo k;
+    std::string flag;
+    if (!(in >> k.id >> k.fingerprint)) return std::nullopt;
+    if (in >> flag) {
+        if (flag != "active") return std::nullopt;
+        k.active = true;
+    }
+    return k;
+}
+
+std::vector<std::string> key_problems(const std::vector<std::vector<KeyInfo>> &sets,
+                                      const std::vector<std::string> &names) {
+    std::vector<std::string> problems;
+    std::map<std::string, std::map<std::string, std::vector<std::string>>> by_id;  // id -> fp -> servers
+    std::set<std::string> actives;
+    for (size_t i = 0; i < sets.size(); ++i) {
+        const std::string &who = i < names.size() ? names[i] : std::to_string(i);
+        std::string active;
+        if (sets[i].empty()) problems.push_back(who + " shows no key (bind as an administrator)");
+        for (const auto &k : sets[i]) {
+            by_id[k.id][k.fingerprint].push_back(who);
+            if (k.active) active = k.id;
+        }
+        if (!sets[i].empty()) actives.insert(active.empty() ? "(none)" : active);
+    }
+    for (const auto &[id, fps] : by_id) {
+        if (fps.size() > 1) {
+            std::string text = "key " + id + " differs between servers:";
+            for (const auto &[fp, who] : fps) {
+                text += " " + fp + " on";
+                for (const auto &w : who) text += " " + w;
+                text += ";";
+            }
+            text.pop_back();
+            problems.push_back(text);
+        }
+        std::set<std::string> having;
+        for (const auto &[fp, who] : fps) having.insert(who.begin(), who.end());
+        for (size_t i = 0; i < sets.size(); ++i) {
+            const std::string &who = i < names.size() ? names[i] : std::to_string(i);
+            if (!sets[i].empty() && !having.count(who))
+                problems.push_back("key " + id + " is missing on " + who +
+                                   ": a device whose hash names it fails to bind there");
+        }
+    }
+    if (actives.size() > 1) {
+        std::string text = "the servers hash new secrets with different keys:";
+        for (const auto &a : actives) text += " " + a;
+        problems.push_back(text);
+    }
+    return problems;
 }
 
 }  // namespace dpwtool

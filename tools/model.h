@@ -109,6 +109,18 @@ DeviceSelection select_device(const std::vector<Device> &devices, const std::str
 void sort_devices(std::vector<Device> &devices);
 void sort_mailboxes(std::vector<Mailbox> &mailboxes);
 
+// One key a server holds, from the overlay's devicepwKey value "<id> <fingerprint>[ active]".
+struct KeyInfo {
+    std::string id, fingerprint;
+    bool active = false;
+};
+std::optional<KeyInfo> parse_key_info(const std::string &value);
+// What is wrong with the key sets of several servers (names[i] for sets[i]): a key id with
+// different fingerprints, a key missing on some server (a stored hash naming it fails
+// there), different or no active keys. Empty when they agree.
+std::vector<std::string> key_problems(const std::vector<std::vector<KeyInfo>> &sets,
+                                      const std::vector<std::string> &names);
+
 // ASCII lower case (attribute names, object classes, labels, DNs in comparisons).
 std::string lower(std::string s);
 // Whether the entry has the object class oc (ignoring case).

@@ -286,3 +286,35 @@ BOOST_AUTO_TEST_CASE(mailbox_users_and_classes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tool_keys_model)
+
+BOOST_AUTO_TEST_CASE(key_values_parse) {
+    auto k = dpwtool::parse_key_info("k1 0123456789abcdef active");
+    BOOST_REQUIRE(k.has_value());
+    BOOST_TEST(k->id == "k1");
+    BOOST_TEST(k->fingerprint == "0123456789abcdef");
+    BOOST_TEST(k->active);
+    BOOST_TEST(!dpwtool::parse_key_info("k1 0123456789abcdef").value().active);
+    BOOST_TEST(!dpwtool::parse_key_info("k1").has_value());
+    BOOST_TEST(!dpwtool::parse_key_info("k1 abc current").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(key_sets_compared) {
+    using dpwtool::KeyInfo;
+    std::vector<KeyInfo> a = {{"k1", "aaaa", false}, {"k2", "bbbb", true}};
+    BOOST_TEST(dpwtool::key_problems({a, a}, {"A", "B"}).empty());
+    std::vector<KeyInfo> b = {{"k1", "aaaa", true}};
+    auto p = dpwtool::key_problems({a, b}, {"A", "B"});
+    BOOST_TEST_REQUIRE(p.size() == 2u);
+    BOOST_TEST(p[0].find("key k2 is missing on B") == 0u, p[0]);
+    BOOST_TEST(p[1].find("different keys: k1 k2") != std::string::npos, p[1]);
+    std::vector<KeyInfo> c = {{"k1", "cccc", false}, {"k2", "bbbb", true}};
+    p = dpwtool::key_problems({a, c}, {"A", "B"});
+    BOOST_TEST_REQUIRE(p.size() == 1u);
+    BOOST_TEST(p[0] == "key k1 differs between servers: aaaa on A; cccc on B");
+    p = dpwtool::key_problems({a, {}}, {"A", "B"});
+    BOOST_TEST(p.size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
