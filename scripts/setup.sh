@@ -39,6 +39,9 @@ packages=(
     xz-utils
     # bench/run.sh (table arithmetic, chart) and bench/callgrind.sh
     bc gnuplot-nox valgrind
+    # tests/fuzz: libFuzzer targets need clang and its runtimes (libFuzzer, ASan, UBSan);
+    # tests/sanitize uses gcc's libasan/libubsan (installed with g++)
+    clang libclang-rt-dev
 )
 
 [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0"

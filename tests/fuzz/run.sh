@@ -28,11 +28,12 @@ while [ $# -gt 0 ]; do
 done
 say() { echo "fuzz: $*"; }
 
+mkdir -p "$build"
 CC=${FUZZ_CC:-clang} CXX=${FUZZ_CXX:-clang++} \
-    cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.configure.log" 2>&1 ||
-    { cat "$build.configure.log"; say "configure failed"; exit 2; }
-nice cmake --build "$build" -j2 > "$build.build.log" 2>&1 ||
-    { cat "$build.build.log"; say "build failed"; exit 2; }
+    cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log"; say "configure failed"; exit 2; }
+nice cmake --build "$build" -j2 > "$build/build.log" 2>&1 ||
+    { cat "$build/build.log"; say "build failed"; exit 2; }
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < "$build/fuzzers.txt"
 
 failed=()
