@@ -14,5 +14,6 @@ cmake -S "$src" -B "$build" -DDEVICEPW_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDeb
     -DDEVICEPW_SLAPD_SOURCE_CACHE="$cache" > "$build.configure.log" 2>&1 ||
     { cat "$build.configure.log"; exit 1; }
 nice cmake --build "$build" -j2 --target devicepw devicepw_tool devicepw_unit_tests \
-    devicepw_integration devicepw_tool_tests devicepw_sanitize_selftest
+    devicepw_integration devicepw_tool_tests devicepw_sanitize_selftest \
+    devicepw_sanitize_exit_shim
 echo "sanitize: instrumented build in $build ready after $(( $(date +%s) - start )) s"

@@ -6,12 +6,13 @@
 # (slapd-wrapper.sh).
 #  - ASan (and LeakSanitizer) write to REPORT_DIR/asan.<pid> (log_path).
 #  - UBSan: gcc's libubsan ignores log_path when ASan's runtime is in the process, so
-#    its reports go to stderr. The test program's output is kept in REPORT_DIR/output.log,
-#    and slapd's stderr is its log in the fixture's directory, kept here (TMPDIR,
-#    DEVICEPW_IT_KEEP); all of them are searched for reports.
-# The first error stops the process (halt_on_error), so a report cannot scroll by.
+#    its reports go to stderr: the test program's (and the tool's) to
+#    REPORT_DIR/output.log, which is searched; slapd's to its log in the fixture's
+#    directory (under REPORT_DIR/tmp, searched if left behind).
+# The first error stops the process (halt_on_error): a report in a test program fails
+# it; in slapd, slapd dies and the test fails. So no report can pass unnoticed.
 # LeakSanitizer runs in the instrumented programs (tests, tool), not in slapd (see
-# slapd-wrapper.sh). On success the kept fixture directories are deleted.
+# slapd-wrapper.sh).
 set -u
 reports=$1
 shift
@@ -22,12 +23,10 @@ ASAN_OPTIONS="log_path=$reports/asan:halt_on_error=1:detect_leaks=1:strict_strin
 UBSAN_OPTIONS="log_path=$reports/ubsan:halt_on_error=1:print_stacktrace=1:report_error_type=1"
 LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
 TMPDIR=$reports/tmp
-DEVICEPW_IT_KEEP=1
-export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TMPDIR DEVICEPW_IT_KEEP
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TMPDIR
 rc=0
-{ "$@" 2>&1 || echo "check.sh: exit status $?"; } | tee "$reports/output.log"
-status=$(sed -n 's/^check\.sh: exit status //p' "$reports/output.log")
-[ -z "$status" ] || rc=$status
+{ "$@" 2>&1; echo $? > "$reports/status"; } | tee "$reports/output.log"
+rc=$(cat "$reports/status")
 # Files with a report: sanitizer logs, and any output or slapd log naming an error.
 pattern='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: [A-Za-z]*Sanitizer'
 found=$(
@@ -43,6 +42,5 @@ if [ -n "$found" ]; then
     echo "sanitize: sanitizer report(s) in: $found"
     exit 1
 fi
-[ "$rc" -ne 0 ] || rm -rf "$reports/tmp"
 echo "sanitize: no sanitizer report (test exit $rc)"
 exit "$rc"
