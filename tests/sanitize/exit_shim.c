@@ -8,7 +8,8 @@
  * The handler installed here runs at exit before the library destructors: it flushes
  * stdio and ends the process with exit's status, skipping them. It must be
  * registered after ld.so's own exit handler (which runs the destructors), so it is
- * registered just before main, from a wrapper of __libc_start_main.
+ * registered just before main, from a wrapper of __libc_start_main (exported: the
+ * build hides symbols by default).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -32,7 +33,7 @@ static int wrapped_main(int argc, char **argv, char **envp) {
 
 typedef int (*start_fn)(main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void), void *);
 
-int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+__attribute__((visibility("default"))) int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
                       void (*rtld_fini)(void), void *stack_end) {
     start_fn real = (start_fn)dlsym(RTLD_NEXT, "__libc_start_main");
     real_main = main;
