@@ -12,8 +12,9 @@ int main(int argc, char **argv) {
         return x + argc > 0 ? 0 : 1;
     }
     if (std::strcmp(mode, "heap") == 0) {  // ASan: heap buffer overflow
-        char *volatile p = static_cast<char *>(std::malloc(8));
-        p[8] = 'x';
+        char *p = static_cast<char *>(std::malloc(8));
+        volatile char *q = p;  // a volatile store is not dropped as dead before free()
+        q[8] = 'x';
         std::free(p);
         return 0;
     }
