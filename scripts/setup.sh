@@ -52,6 +52,9 @@ test_packages=(
     # tests/docker: Debian's Docker engine and Compose, debootstrap for the base image,
     # curl as an IMAP client
     docker.io docker-compose debootstrap curl
+    # tests/fuzz: libFuzzer targets need clang and its runtimes (libFuzzer, ASan, UBSan);
+    # tests/sanitize uses gcc's libasan/libubsan (installed with g++)
+    clang libclang-rt-dev
 )
 
 [ "${DEVICEPW_SETUP_TESTS:-1}" = 0 ] || packages+=("${test_packages[@]}")

@@ -197,6 +197,15 @@ Ldap::Ldap(const ConnOptions &o) : timeout_s_(o.timeout_s) {
     if (rc != LDAP_SUCCESS || !ld_)
         throw LdapError("opening " + (o.uri ? *o.uri : std::string("the LDAP URI from ldap.conf")), rc, "",
                         o.uri.value_or(""), kExitLdap);
+    // ~Ldap does not run when the constructor throws: until it returns, a throw unbinds.
+    struct UnbindOnThrow {
+        LDAP *&ld;
+        bool armed = true;
+        ~UnbindOnThrow() {
+            if (armed && ld) ldap_unbind_ext_s(ld, nullptr, nullptr);
+            if (armed) ld = nullptr;
+        }
+    } guard{ld_};
     char *u = nullptr;
     if (ldap_get_option(ld_, LDAP_OPT_URI, &u) == LDAP_OPT_SUCCESS && u) {
         uri_ = u;
@@ -255,6 +264,7 @@ Ldap::Ldap(const ConnOptions &o) : timeout_s_(o.timeout_s) {
             throw LdapError("simple bind as \"" + dn + "\" to " + uri_, rc, diagnostic(), uri_, kExitLdap);
     }
     // else: anonymous, with no bind at all (the first operation connects).
+    guard.armed = false;
 }
 
 Ldap::~Ldap() {

@@ -45,6 +45,9 @@ typedef enum dpw_status {
 #define DPW_GENERATED_ID_CHARS 4
 /* Canonical secret: id followed by the random part, no separators, lower case. */
 #define DPW_CANONICAL_MAX (DPW_ID_MAX + DPW_RANDOM_CHARS)
+/* Longest offered password looked at: longer ones are refused unread, even when
+ * dropping separators would leave a valid secret (their length is not secret). */
+#define DPW_OFFERED_MAX (4 * DPW_CANONICAL_MAX)
 /* Display form: "<id>-xxxx-xxxx-xxxx-xxxx" plus NUL. */
 #define DPW_DISPLAY_MAX (DPW_ID_MAX + 1 + 19 + 1)
 /* Stored form: "dpw1$<keyid>$<64 hex>" plus NUL. */
@@ -63,8 +66,8 @@ dpw_status dpw_init(void) DPW_NOEXCEPT;
 /* 1 when [id, id+len) is a valid devicepwId (1..16 of [a-z0-9]), else 0. */
 int dpw_id_valid(const char *id, size_t len) DPW_NOEXCEPT;
 
-/* Canonicalise an offered password: drop '-' and ' ', fold A-Z to a-z. The result
- * is valid only when it has 17..32 characters, all [a-z0-9]; then its last 16
+/* Canonicalise an offered password of at most DPW_OFFERED_MAX bytes: drop '-' and
+ * ' ', fold A-Z to a-z. The result is valid only when it has 17..32 characters, all [a-z0-9]; then its last 16
  * characters are the random part and the rest is the device id.
  * On DPW_OK writes the NUL-terminated canonical form to canon (DPW_CANONICAL_MAX+1
  * bytes) and sets *id_len (the id is canon[0 .. *id_len)). Otherwise DPW_INVALID and

@@ -30,7 +30,7 @@ constexpr std::size_t kCanonMin = 1 + DPW_RANDOM_CHARS;
 constexpr std::size_t kCanonMax = DPW_CANONICAL_MAX;
 // Offered passwords longer than this cannot be a secret even with separators; they
 // are refused before looking at their bytes (their length is not secret).
-constexpr std::size_t kOfferedMax = 4 * kCanonMax;
+constexpr std::size_t kOfferedMax = DPW_OFFERED_MAX;
 
 bool canonical_valid(const char *canon, std::size_t len) noexcept {
     if (canon == nullptr || len < kCanonMin || len > kCanonMax) return false;

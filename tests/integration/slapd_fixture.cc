@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -53,6 +54,19 @@ constexpr int kOpTimeoutSec = 30;
 std::string env_or(const char *name, const char *fallback) {
     const char *v = std::getenv(name);
     return (v && *v) ? std::string(v) : std::string(fallback);
+}
+
+// DEVICEPW_IT_SLAPD_WRAPPER runs slapd, and slapadd/slaptest (slapd in tool mode: they
+// load the module too), under a tool, e.g. "valgrind --log-file=/tmp/vg-%p.log" or the
+// sanitizer build's tests/sanitize/slapd-wrapper.sh (words separated by spaces).
+std::vector<std::string> slapd_argv(std::initializer_list<std::string> args) {
+    std::vector<std::string> argv;
+    if (const char *w = std::getenv("DEVICEPW_IT_SLAPD_WRAPPER")) {
+        std::istringstream words(w);
+        for (std::string word; words >> word;) argv.push_back(word);
+    }
+    argv.insert(argv.end(), args);
+    return argv;
 }
 
 std::string read_file(const std::string &path) {
@@ -712,15 +726,15 @@ ToolRun SlapdFixture::write_config() {
     {
         // slaptest opens the databases read-only, and -u (dry run) writes no slapd.d:
         // create the (empty) mdb environment first.
-        ToolRun init = run_tool({kSlapadd, "-b", kSuffix, "-f", path("slapd.conf"), "-l", "/dev/null"});
+        ToolRun init = run_tool(slapd_argv({kSlapadd, "-b", kSuffix, "-f", path("slapd.conf"), "-l", "/dev/null"}));
         if (init.status != 0) return init;
-        return run_tool({kSlaptest, "-f", path("slapd.conf"), "-F", path("slapd.d")});
+        return run_tool(slapd_argv({kSlaptest, "-f", path("slapd.conf"), "-F", path("slapd.d")}));
     }
     case ConfigMode::LdifConfig:
         fs::remove_all(path("slapd.d"), ec);
         fs::create_directory(path("slapd.d"));
         write_file(path("config.ldif"), ldif_config_text(), 0600);
-        return run_tool({kSlapadd, "-n0", "-F", path("slapd.d"), "-l", path("config.ldif")});
+        return run_tool(slapd_argv({kSlapadd, "-n0", "-F", path("slapd.d"), "-l", path("config.ldif")}));
     }
     return ToolRun{};
 }
@@ -757,14 +771,7 @@ void SlapdFixture::start_process(bool expect_failure, ToolRun *failure) {
             auto sz = fs::file_size(logfile(), ec);
             if (!ec) log_start = static_cast<size_t>(sz);
         }
-        std::vector<std::string> argv;
-        // DEVICEPW_IT_SLAPD_WRAPPER runs slapd under a tool for a manual check, e.g.
-        // "valgrind --log-file=/tmp/vg-%p.log" (words separated by spaces).
-        if (const char *w = std::getenv("DEVICEPW_IT_SLAPD_WRAPPER")) {
-            std::istringstream words(w);
-            for (std::string word; words >> word;) argv.push_back(word);
-        }
-        argv.insert(argv.end(), {kSlapd, "-d", opts_.loglevel, "-h", uri()});
+        std::vector<std::string> argv = slapd_argv({kSlapd, "-d", opts_.loglevel, "-h", uri()});
         if (opts_.mode == ConfigMode::SlapdConf) {
             argv.insert(argv.end(), {"-f", path("slapd.conf")});
         } else {
