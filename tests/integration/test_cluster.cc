@@ -247,6 +247,54 @@ BOOST_AUTO_TEST_CASE(revoke_reaches_a_partitioned_consumer) {
     check_healthy(c, "consumer");
 }
 
+// Telemetry is per server (DESIGN.md, "Truth and telemetry"): a read-only consumer serves
+// binds and records their last use and failures itself; nothing of it replicates, no CSN
+// changes, and the providers keep their own.
+BOOST_AUTO_TEST_CASE(a_consumer_records_telemetry_locally_and_nothing_replicates) {
+    ClusterOptions o;
+    o.overlay_directives = {"devicepw-lastused-precision 0", "devicepw-telemetry-interval 1"};
+    ClusterFixture c(o);
+    std::string pw = usable_device(c, "t1");
+    std::string dn = demo::device_dn("t1");
+    const std::string wrong = pw.substr(0, pw.size() - 1) + (pw.back() == 'z' ? "y" : "z");
+    auto read1 = [&](SlapdFixture &s, const std::string &attr) {
+        auto v = ClusterFixture::values(s, dn, attr);
+        return v.empty() ? std::string() : v[0];
+    };
+    const std::string csn = read1(c.p1(), "entryCSN");
+    BOOST_REQUIRE(!csn.empty());
+    BOOST_CHECK(c.everywhere([&](SlapdFixture &s) { return read1(s, "entryCSN") == csn; }));
+    // usable_device bound on every server: each has written its own last use by now
+    BOOST_CHECK(c.everywhere([&](SlapdFixture &s) { return !read1(s, "devicepwLastUsed").empty(); }));
+    const std::string p1_used = read1(c.p1(), "devicepwLastUsed"), p2_used = read1(c.p2(), "devicepwLastUsed");
+    const std::string c_used = read1(c.consumer(), "devicepwLastUsed");
+    // the consumer's next use is in a later second than anything recorded so far
+    BOOST_REQUIRE(poll_until([&] { return format_gentime(now_epoch()) > std::max({p1_used, p2_used, c_used}); },
+                             std::chrono::milliseconds(3000)));
+    BOOST_CHECK_EQUAL(bind_rc(c.consumer(), demo::alice, pw), LDAP_SUCCESS);
+    for (int i = 0; i < 2; ++i) BOOST_CHECK_EQUAL(bind_rc(c.consumer(), demo::alice, wrong), LDAP_INVALID_CREDENTIALS);
+    BOOST_CHECK(poll_until([&] {
+        return read1(c.consumer(), "devicepwLastUsed") > c_used && read1(c.consumer(), "devicepwFailureCount") == "2";
+    }));
+    // a bind on p2 records there only
+    BOOST_CHECK_EQUAL(bind_rc(c.p2(), demo::alice, wrong), LDAP_INVALID_CREDENTIALS);
+    BOOST_CHECK(poll_until([&] { return read1(c.p2(), "devicepwFailureCount") == "1"; }));
+    // a fresh change made after the telemetry reaches every server: had the telemetry
+    // replicated, it would have arrived before it
+    check_healthy(c, "telemetry");
+    BOOST_CHECK_EQUAL(read1(c.p1(), "devicepwLastUsed"), p1_used);
+    BOOST_CHECK_EQUAL(read1(c.p1(), "devicepwFailureCount"), "");
+    BOOST_CHECK_EQUAL(read1(c.p2(), "devicepwLastUsed"), p2_used);
+    BOOST_CHECK_EQUAL(read1(c.consumer(), "devicepwFailureCount"), "2");
+    for (auto *srv : c.all()) BOOST_CHECK_EQUAL(read1(*srv, "entryCSN"), csn);
+    // a truth change replicates and leaves each server's telemetry where it was (exattrs)
+    REQUIRE_RC(modify(c.p1(), dn, {mod_replace("devicepwLabel", {"Relabelled"})}), LDAP_SUCCESS);
+    BOOST_CHECK(poll_until([&] { return read1(c.consumer(), "devicepwLabel") == "Relabelled"; }));
+    BOOST_CHECK_EQUAL(read1(c.consumer(), "devicepwFailureCount"), "2");
+    BOOST_CHECK(read1(c.consumer(), "devicepwLastUsed") > c_used);
+    BOOST_CHECK_EQUAL(read1(c.p1(), "devicepwLastUsed"), p1_used);
+}
+
 // ---- deletion wins -----------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(deletion_wins_over_relabel_under_partition) {
