@@ -120,6 +120,7 @@ for lvl in $levels; do
             measure "devicepw d$d $pw" "$lvl" "d$d-$pw"
         done
     done
+    [ -f "$work/data/d1-scoped.pairs" ] && measure "devicepw d1 right, scoped bind" "$lvl" d1-scoped
     stop
 done
 # Realistic traffic at log level none: every bind recorded (the background flush's

@@ -111,6 +111,10 @@ mkdir -p "$work/data"
     --d100 "$d100" --d10 "$d10" --argon2 "$argon2" \
     --ssha-pool "$work/ssha.pool" --argon2-pool "$work/argon2.pool"
 head -n "$lu_pairs" "$work/data/d1-right.pairs" > "$work/data/lastused.pairs"
+# Scoped binds: the same devices through devicepwService=imap,<mailbox DN> (an unscoped
+# device is good for every service, so these succeed and take the scoped path).
+awk -F'\t' -v OFS='\t' '{ $1 = "devicepwService=imap," $1; print }' "$work/data/d1-right.pairs" \
+    > "$work/data/d1-scoped.pairs"
 
 # --- configurations -----------------------------------------------------------------------
 suffix="dc=example,dc=com"
@@ -240,6 +244,7 @@ for lvl in none stats; do
     done
     if [ "$lvl" = none ]; then
         bench "devicepw new-conn" 1 right "$lvl" d1-right -w "$warm" --new-connection
+        bench "devicepw scoped bind" 1 right "$lvl" d1-scoped -w "$warm"
     fi
     stop_slapd
 done
