@@ -61,6 +61,7 @@
 #include "sessions.h"
 #include "telemetry.h"
 #include "tombstones.h"
+#include "nameset.h"
 
 #define DPW_ARC "2.25.255856649164264369961457662193972977575"
 
@@ -88,6 +89,8 @@ typedef struct devicepw_info {
 	struct re_s *flush_task;   /* the run queue task that writes telemetry */
 	struct berval suffix;      /* the database's first suffix (normalised): finds it */
 	dpw_tombstones *tombstones; /* entryUUIDs of devices deleted here: deletion wins */
+	dpw_nameset *suspended;    /* mailboxes suspended or ppolicy-locked (normalised DNs) */
+	ldap_pvt_thread_mutex_t suspended_mutex;  /* one re-read of a mailbox at a time */
 	dpw_sessions *sessions;    /* connections bound with a mailbox's own password */
 } devicepw_info;
 
@@ -854,7 +857,8 @@ typedef struct devicepw_post {
 static void devicepw_push_post( Operation *op, slap_overinst *on, slap_response *response,
 	BerVarray removed );
 static slap_response devicepw_modify_result, devicepw_delete_result, devicepw_device_deleted,
-	devicepw_readd_result, devicepw_revocation_merged_result;
+	devicepw_readd_result, devicepw_revocation_merged_result, devicepw_suspension_result;
+static int devicepw_mods_suspend( Modifications *ml );
 
 /* ---- bind --------------------------------------------------------------------- */
 
@@ -942,15 +946,50 @@ devicepw_service_allowed( Entry *e, struct berval *service )
 /* Whether the mailbox is suspended (devicepwSuspended: TRUE) or locked by slapo-ppolicy
  * (pwdAccountLockedTime present). A mailbox that cannot be read counts as suspended. */
 static int
+devicepw_entry_suspended( Entry *mb )
+{
+	return ( ad_devicepwSuspended && devicepw_attr_is_true( mb, ad_devicepwSuspended ) ) ||
+		( ad_pwdAccountLockedTime && attr_find( mb->e_attrs, ad_pwdAccountLockedTime ) );
+}
+
+/* Once the suspended mailboxes are loaded (devicepw_suspension_load), the bind asks the
+ * set in memory, which takes no lock while no mailbox is suspended; until then it reads
+ * the mailbox entry. */
+static int
 devicepw_mailbox_suspended( Operation *op, slap_overinst *on, struct berval *mailbox_ndn )
 {
+	devicepw_info *di = on->on_bi.bi_private;
 	Entry *mb = NULL;
 	int suspended;
+	if ( dpw_nameset_ready( di->suspended ) ) {
+		return dpw_nameset_has( di->suspended, mailbox_ndn->bv_val, mailbox_ndn->bv_len );
+	}
 	if ( devicepw_entry_get( op, on, mailbox_ndn, NULL, &mb ) != LDAP_SUCCESS || !mb ) return 1;
-	suspended = ( ad_devicepwSuspended && devicepw_attr_is_true( mb, ad_devicepwSuspended ) ) ||
-		( ad_pwdAccountLockedTime && attr_find( mb->e_attrs, ad_pwdAccountLockedTime ) );
+	suspended = devicepw_entry_suspended( mb );
 	devicepw_entry_release( op, on, mb );
 	return suspended;
+}
+
+/* Read the mailbox at ndn again and put it in or out of the suspended set. Serialised,
+ * so that of two re-reads racing the one that read the later state writes last. */
+static void
+devicepw_suspension_refresh( Operation *op, slap_overinst *on, struct berval *ndn )
+{
+	devicepw_info *di = on->on_bi.bi_private;
+	BackendInfo *bi = op->o_bd->bd_info;
+	Entry *mb = NULL;
+	int in = 0;
+	ldap_pvt_thread_mutex_lock( &di->suspended_mutex );
+	if ( devicepw_entry_get( op, on, ndn, oc_devicepwMailbox, &mb ) == LDAP_SUCCESS && mb ) {
+		in = devicepw_entry_suspended( mb );
+		devicepw_entry_release( op, on, mb );
+	}
+	if ( dpw_nameset_set( di->suspended, ndn->bv_val, ndn->bv_len, in ) != 0 ) {
+		/* out of memory: binds read the entries again, always right */
+		Debug( LDAP_DEBUG_ANY, "devicepw: cannot record the suspension of \"%s\"\n", ndn->bv_val );
+	}
+	ldap_pvt_thread_mutex_unlock( &di->suspended_mutex );
+	op->o_bd->bd_info = bi;
 }
 
 /* A successful scoped bind is a bind as the mailbox: the request DN becomes the
@@ -1341,7 +1380,10 @@ devicepw_op_add( Operation *op, SlapReply *rs )
 	if ( out.decision.code != DPW_R_ALLOW ) {
 		return devicepw_refuse( op, rs, out.decision.code, out.decision.text, "ADD", actor );
 	}
-	if ( f.place == DPW_PLACE_PLAIN ) return SLAP_CB_CONTINUE;
+	if ( f.place == DPW_PLACE_PLAIN ) {
+		if ( devicepw_entry_suspended( e ) ) devicepw_push_post( op, on, devicepw_suspension_result, NULL );
+		return SLAP_CB_CONTINUE;
+	}
 
 	if ( actor == DPW_ACTOR_REPLICATION ) {
 		/* Deletion wins: replication bringing back a device deleted here. Accepted
@@ -1571,6 +1613,9 @@ devicepw_op_modify( Operation *op, SlapReply *rs )
 		}
 	}
 	if ( removed ) devicepw_push_post( op, on, devicepw_modify_result, removed );
+	if ( t.is_mailbox && devicepw_mods_suspend( op->orm_modlist ) ) {
+		devicepw_push_post( op, on, devicepw_suspension_result, NULL );
+	}
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1610,6 +1655,9 @@ devicepw_op_modrdn( Operation *op, SlapReply *rs )
 	}
 	d = dpw_policy_modrdn( actor, place, newrdn_is_device, new_parent );
 	if ( d.code != DPW_R_ALLOW ) return devicepw_refuse( op, rs, d.code, d.text, "MODRDN", actor );
+	if ( dpw_nameset_has( di->suspended, op->o_req_ndn.bv_val, op->o_req_ndn.bv_len ) ) {
+		devicepw_push_post( op, on, devicepw_suspension_result, NULL );
+	}
 	return SLAP_CB_CONTINUE;
 }
 
@@ -1661,6 +1709,9 @@ devicepw_op_delete( Operation *op, SlapReply *rs )
 	/* Side effects run once, where the client's delete happened. */
 	if ( actor != DPW_ACTOR_REPLICATION && actor != DPW_ACTOR_INTERNAL ) {
 		devicepw_push_post( op, on, devicepw_delete_result, NULL );
+	}
+	if ( dpw_nameset_has( di->suspended, op->o_req_ndn.bv_val, op->o_req_ndn.bv_len ) ) {
+		devicepw_push_post( op, on, devicepw_suspension_result, NULL );
 	}
 	return SLAP_CB_CONTINUE;
 }
@@ -1864,6 +1915,88 @@ devicepw_readd_result( Operation *op, SlapReply *rs )
 	Debug( LDAP_DEBUG_STATS, "%s devicepw DELETE device=\"%s\" merged: replication brought back "
 		"a device deleted here; deleted again rc=%d\n", op->o_log_prefix, p->target.bv_val, rc );
 	return SLAP_CB_CONTINUE;
+}
+
+/* After a write that may change whether a mailbox is suspended (devicepwSuspended,
+ * pwdAccountLockedTime, an added, deleted or renamed mailbox): the set follows the entry. */
+static int
+devicepw_suspension_result( Operation *op, SlapReply *rs )
+{
+	devicepw_post *p = op->o_callback->sc_private;
+	devicepw_info *di = p->on->on_bi.bi_private;
+
+	if ( rs->sr_type != REP_RESULT || rs->sr_err != LDAP_SUCCESS ) return SLAP_CB_CONTINUE;
+	if ( op->o_tag == LDAP_REQ_MODRDN ) {
+		struct berval parent, newndn;
+		dpw_nameset_set( di->suspended, p->target.bv_val, p->target.bv_len, 0 );
+		if ( op->orr_nnewSup ) parent = *op->orr_nnewSup;
+		else dnParent( &p->target, &parent );
+		build_new_dn( &newndn, &parent, &op->orr_nnewrdn, op->o_tmpmemctx );
+		devicepw_suspension_refresh( op, p->on, &newndn );
+		op->o_tmpfree( newndn.bv_val, op->o_tmpmemctx );
+	} else {
+		devicepw_suspension_refresh( op, p->on, &p->target );
+	}
+	return SLAP_CB_CONTINUE;
+}
+
+/* Whether a modification list touches what suspends a mailbox. */
+static int
+devicepw_mods_suspend( Modifications *ml )
+{
+	for ( ; ml; ml = ml->sml_next ) {
+		if ( ml->sml_desc == ad_devicepwSuspended ||
+				( ad_pwdAccountLockedTime && ml->sml_desc == ad_pwdAccountLockedTime ) ||
+				ml->sml_desc == slap_schema.si_ad_objectClass ) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The suspended mailboxes, loaded once (by the flush task, after startup): an internal
+ * search for devicepwSuspended=TRUE and pwdAccountLockedTime=*, each found mailbox then
+ * re-read under the lock like any other change. */
+typedef struct devicepw_suspended_found { BerVarray dns; } devicepw_suspended_found;
+
+static void
+devicepw_suspension_load( Operation *op, devicepw_info *di )
+{
+	slap_overinst *on = di->on;
+	devicepw_found found = { NULL, 0, 1, 0 };
+	AttributeAssertion ava = ATTRIBUTEASSERTION_INIT;
+	Filter any = { 0 }, susp = { 0 }, lock = { 0 };
+	struct berval t = BER_BVC( "TRUE" );
+	int i, rc;
+
+	if ( dpw_nameset_ready( di->suspended ) || !ad_devicepwSuspended ) return;
+	ava.aa_desc = ad_devicepwSuspended;
+	ava.aa_value = t;
+	susp.f_choice = LDAP_FILTER_EQUALITY;
+	susp.f_ava = &ava;
+	any.f_choice = LDAP_FILTER_OR;
+	any.f_or = &susp;
+	if ( ad_pwdAccountLockedTime ) {
+		lock.f_choice = LDAP_FILTER_PRESENT;
+		lock.f_desc = ad_pwdAccountLockedTime;
+		susp.f_next = &lock;
+	}
+	rc = devicepw_internal_search( op, on, &di->suffix, LDAP_SCOPE_SUBTREE, &any,
+		"(|(devicepwSuspended=TRUE)(pwdAccountLockedTime=*))", slap_anlist_no_attrs,
+		devicepw_collect_cb, &found );
+	if ( rc != LDAP_SUCCESS ) {
+		Debug( LDAP_DEBUG_ANY, "devicepw: cannot load the suspended mailboxes (%d); binds read "
+			"the mailbox entries\n", rc );
+		ber_bvarray_free( found.dns );
+		return;
+	}
+	for ( i = 0; found.dns && !BER_BVISNULL( &found.dns[i] ); i++ ) {
+		devicepw_suspension_refresh( op, on, &found.dns[i] );
+	}
+	ber_bvarray_free( found.dns );
+	dpw_nameset_set_ready( di->suspended );
+	Debug( LDAP_DEBUG_STATS, "devicepw: %lu suspended or locked mailboxes\n",
+		(unsigned long)dpw_nameset_size( di->suspended ) );
 }
 
 static void
@@ -2782,13 +2915,18 @@ devicepw_flush_now( devicepw_info *di, void *thrctx )
 	Operation *op;
 	BackendDB *be, db;
 
-	if ( !di->suffix.bv_val || !dpw_telemetry_pending( di->telemetry ) ) return 0;
+	if ( !di->suffix.bv_val ) return 0;
+	if ( dpw_nameset_ready( di->suspended ) && !dpw_telemetry_pending( di->telemetry ) ) return 0;
 	be = select_backend( &di->suffix, 0 );
 	if ( !be ) return 0;
 	connection_fake_init2( &conn, &opbuf, thrctx, 0 );
 	op = &opbuf.ob_op;
 	db = *be;		/* our own copy: bd_info changes for the backend's calls */
 	op->o_bd = &db;
+	op->o_dn = be->be_rootdn;
+	op->o_ndn = be->be_rootndn;
+	if ( !dpw_nameset_ready( di->suspended ) ) devicepw_suspension_load( op, di );
+	db.bd_info = (BackendInfo *)di->on->on_info;
 	devicepw_flush( op, di );
 	return 0;
 }
@@ -3066,7 +3204,11 @@ devicepw_db_init( BackendDB *be, ConfigReply *cr )
 	di->telemetry = dpw_telemetry_new();
 	di->sessions = dpw_sessions_new();
 	di->tombstones = dpw_tombstones_new( 100000, 7 * 24 * 3600 );
-	if ( !di->telemetry || !di->sessions || !di->tombstones ) {
+	di->suspended = dpw_nameset_new();
+	ldap_pvt_thread_mutex_init( &di->suspended_mutex );
+	if ( !di->telemetry || !di->sessions || !di->tombstones || !di->suspended ) {
+		dpw_nameset_free( di->suspended );
+		ldap_pvt_thread_mutex_destroy( &di->suspended_mutex );
 		dpw_telemetry_free( di->telemetry );
 		dpw_sessions_free( di->sessions );
 		dpw_tombstones_free( di->tombstones );
@@ -3151,6 +3293,8 @@ devicepw_db_destroy( BackendDB *be, ConfigReply *cr )
 		dpw_telemetry_free( di->telemetry );
 		dpw_sessions_free( di->sessions );
 		dpw_tombstones_free( di->tombstones );
+		dpw_nameset_free( di->suspended );
+		ldap_pvt_thread_mutex_destroy( &di->suspended_mutex );
 		ch_free( di->suffix.bv_val );
 		ch_free( di );
 		on->on_bi.bi_private = NULL;

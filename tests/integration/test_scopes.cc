@@ -20,9 +20,17 @@ std::string svc_dn(const std::string &service, const std::string &mailbox = demo
 
 SlapdOptions scope_options() {
     SlapdOptions o;
-    o.overlay_directives = {"devicepw-admin " + demo::carol};
+    // the flush task also loads the suspended mailboxes: within a second of startup
+    o.overlay_directives = {"devicepw-admin " + demo::carol, "devicepw-telemetry-interval 1"};
     o.acl = {"access to * by * manage"};
     return o;
+}
+
+// Until the suspended mailboxes are loaded binds read the mailbox entry; from then on
+// they ask the set the overlay keeps: wait for it, so that the set is what is tested.
+void wait_suspensions_loaded(SlapdFixture &s) {
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return contains_ci(s.log(), "suspended or locked mailboxes"); }),
+                          "the suspended mailboxes were not loaded");
 }
 
 // A device with the given services (none = unscoped), added by the rootdn; returns its secret.
@@ -157,6 +165,7 @@ BOOST_AUTO_TEST_CASE(people_narrow_scopes_and_never_widen_them) {
 
 BOOST_AUTO_TEST_CASE(suspension_stops_every_device_until_lifted) {
     Dpw d(scope_options());
+    wait_suspensions_loaded(d.slapd);
     const std::string a = scoped_device(d, "k3x9", {});
     const std::string b = scoped_device(d, "imp1", {"imap"});
     REQUIRE_RC(d.slapd.root()->modify(kAlice, {mod_add("devicepwUser", {demo::bob})}), LDAP_SUCCESS);
@@ -184,6 +193,19 @@ BOOST_AUTO_TEST_CASE(suspension_stops_every_device_until_lifted) {
     REQUIRE_RC(carol->modify(kAlice, {mod_delete("devicepwSuspended")}), LDAP_SUCCESS);
     auto self = d.slapd.conn_as(kAlice, a);
     CHECK_RC(self->modify(kAlice, {mod_replace("devicepwSuspended", {"TRUE"})}), LDAP_INSUFFICIENT_ACCESS);
+    // a suspension made while slapd was down, or before: loaded at startup
+    REQUIRE_RC(carol->modify(kAlice, {mod_replace("devicepwSuspended", {"TRUE"})}), LDAP_SUCCESS);
+    d.slapd.restart();
+    CHECK_RC(d.bind(kAlice, a), LDAP_INVALID_CREDENTIALS);  // read from the entry, or the set
+    wait_suspensions_loaded(d.slapd);
+    CHECK_RC(d.bind(kAlice, a), LDAP_INVALID_CREDENTIALS);  // from the set
+    // renaming a suspended mailbox keeps it suspended; deleting the suspension lifts it
+    auto root = d.slapd.root();
+    REQUIRE_RC(root->rename(kAlice, "uid=alice2@example.com"), LDAP_SUCCESS);
+    const std::string moved = "uid=alice2@example.com," + demo::mailboxes;
+    CHECK_RC(d.bind(moved, a), LDAP_INVALID_CREDENTIALS);
+    REQUIRE_RC(root->modify(moved, {mod_delete("devicepwSuspended")}), LDAP_SUCCESS);
+    CHECK_RC(d.bind(moved, a), LDAP_SUCCESS);
 }
 
 BOOST_AUTO_TEST_CASE(a_password_policy_lock_stops_devices_until_lifted) {
@@ -192,7 +214,9 @@ BOOST_AUTO_TEST_CASE(a_password_policy_lock_stops_devices_until_lifted) {
     o.global_directives = {"moduleload ppolicy"};
     o.db_directives = {"overlay ppolicy", "ppolicy_default \"" + policy + "\""};
     o.acl = {"access to * by * write"};
+    o.overlay_directives = {"devicepw-telemetry-interval 1"};
     Dpw d(o);
+    wait_suspensions_loaded(d.slapd);
     REQUIRE_RC(d.slapd.root()->add("ou=policies," + demo::base,
                                    {{"objectClass", {"organizationalUnit"}}, {"ou", {"policies"}}}),
                LDAP_SUCCESS);
