@@ -108,9 +108,10 @@ DB_DN = re.compile(r'^dn: olcDatabase=\{(\d+)\}(\$BACKEND|\$\{BACKEND\}|mdb),cn=
 OV_DN = re.compile(r'^dn: olcOverlay=(\{\d+\})?[^,]+,olcDatabase=\{(\d+)\}(\$BACKEND|\$\{BACKEND\}|mdb),cn=config\s*$', re.I)
 LDIF_SCHEMA = re.compile(r'^include: file://\$ABS_SCHEMADIR/\S+\.ldif\s*$')
 HEREDOC_END = re.compile(r'^EOF\s*$')
-IDX_DN = re.compile(r'(olcOverlay=)\{(\d+)\}(?=[^,]*,olcDatabase=\{\d+\}(\$BACKEND|\$\{BACKEND\}|mdb),)', re.I)
+# olcOverlay={1}unique,olcDatabase={1}$BACKEND, also quoted: olcOverlay='{0}'unique,...
+IDX_DN = re.compile(r"(olcOverlay=)('?)\{(\d+)\}(?=[^,]*,olcDatabase='?\{\d+\}'?(\$BACKEND|\$\{BACKEND\}|mdb),)", re.I)
 IDX_VAL = re.compile(r'^(olcOverlay:\s*)\{(\d+)\}', re.I)
-MDB_REF = re.compile(r'olcDatabase=\{\d+\}(\$BACKEND|\$\{BACKEND\}|mdb),', re.I)
+MDB_REF = re.compile(r"olcDatabase='?\{\d+\}'?(\$BACKEND|\$\{BACKEND\}|mdb),", re.I)
 
 
 def record_at(lines, i):
@@ -186,7 +187,7 @@ def cmd_script(a):
                 in_mdb_record = bool(MDB_REF.search(l))
             elif l.strip() == '':
                 in_mdb_record = False
-            l = IDX_DN.sub(lambda m: f'{m.group(1)}{{{int(m.group(2)) + 1}}}', l)
+            l = IDX_DN.sub(lambda m: f'{m.group(1)}{m.group(2)}{{{int(m.group(3)) + 1}}}', l)
             if in_mdb_record:
                 l = IDX_VAL.sub(lambda m: f'{m.group(1)}{{{int(m.group(2)) + 1}}}', l)
             lines[i] = l
