@@ -104,14 +104,14 @@ def add_module_schema(lines, a):
     return out
 
 
-DB_DN = re.compile(r'^dn: olcDatabase=\{(\d+)\}(\$BACKEND|\$\{BACKEND\}|mdb),cn=config\s*$', re.I)
-OV_DN = re.compile(r'^dn: olcOverlay=(\{\d+\})?[^,]+,olcDatabase=\{(\d+)\}(\$BACKEND|\$\{BACKEND\}|mdb),cn=config\s*$', re.I)
+DB_DN = re.compile(r'^dn: olcDatabase=\{(\d+|\$\w+)\}(\$BACKEND|\$\{BACKEND\}|mdb),cn=config\s*$', re.I)
+OV_DN = re.compile(r'^dn: olcOverlay=(\{\d+\})?[^,]+,olcDatabase=\{(\d+|\$\w+)\}(\$BACKEND|\$\{BACKEND\}|mdb),cn=config\s*$', re.I)
 LDIF_SCHEMA = re.compile(r'^include: file://\$ABS_SCHEMADIR/\S+\.ldif\s*$')
 HEREDOC_END = re.compile(r'^EOF\s*$')
 # olcOverlay={1}unique,olcDatabase={1}$BACKEND, also quoted: olcOverlay='{0}'unique,...
-IDX_DN = re.compile(r"(olcOverlay=)('?)\{(\d+)\}(?=[^,]*,olcDatabase='?\{\d+\}'?(\$BACKEND|\$\{BACKEND\}|mdb),)", re.I)
+IDX_DN = re.compile(r"(olcOverlay=)('?)\{(\d+)\}(?=[^,]*,olcDatabase='?\{(?:\d+|\$\w+)\}'?(\$BACKEND|\$\{BACKEND\}|mdb),)", re.I)
 IDX_VAL = re.compile(r'^(olcOverlay:\s*)\{(\d+)\}', re.I)
-MDB_REF = re.compile(r"olcDatabase='?\{\d+\}'?(\$BACKEND|\$\{BACKEND\}|mdb),", re.I)
+MDB_REF = re.compile(r"olcDatabase='?\{(?:\d+|\$\w+)\}'?(\$BACKEND|\$\{BACKEND\}|mdb),", re.I)
 
 
 def record_at(lines, i):

@@ -92,7 +92,7 @@ for t in "$@"; do
         for log in "$rundir"/testrun/slapd.*.log; do
             [ -f "$log" ] || continue
             # the overlay's own lines (not schema dumps), then how the log ends
-            grep -i 'devicepw' "$log" | grep -v -i -e 'matchingRuleUse' -e 'NAME .olc' |
+            grep -i 'devicepw' "$log" | grep -v -i -e matchingRuleUse -e "NAME .olc" -e mdb_entry_get |
                 tail -n 20 | sed "s|^|  $(basename "$log"): |" || true
             tail -n 8 "$log" | sed "s|^|  $(basename "$log") (end): |"
         done
