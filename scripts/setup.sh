@@ -31,7 +31,9 @@ packages=(
     # ldapadd/ldappasswd for the demo and the integration tests
     ldap-utils
     # tests/dovecot: Dovecot against slapd with docker/dovecot's templates, python3 for its
-    # IMAP/POP3/SMTP client and (with python3-yaml) the docker/compose.yaml check
+    # IMAP/POP3/SMTP client and (with python3-yaml) the docker/compose.yaml check;
+    # tests/upstream (OpenLDAP's own tests with the overlay) needs nothing more: python3,
+    # flock (util-linux) and what configuring the slapd source tree needs already
     dovecot-imapd dovecot-pop3d dovecot-ldap dovecot-submissiond python3 python3-yaml
     # cmake/abi-check.sh: objdump (binutils), cc and dpkg-buildflags (above)
     binutils
