@@ -81,6 +81,15 @@ for t in "$@"; do
     (cd "$tests" && USER_DATADIR="$pos/data" USER_TESTDIR="$rundir/testrun" \
         SLAPD_BASEPORT="$baseport" ./run -b mdb "$rel") >"$rundir/output" 2>&1 || rc=$?
     secs=$(( $(date +%s) - start ))
+    # A test that failed half-way may leave its servers running: stop those (by the pid
+    # files in its own directory, and only when the pid is still one of this tree's slapd).
+    for pf in "$rundir"/testrun/*.pid "$rundir"/testrun/*/*.pid; do
+        [ -f "$pf" ] || continue
+        pid=$(cat "$pf" 2>/dev/null) || continue
+        case $(readlink "/proc/$pid/exe" 2>/dev/null) in
+            "$built"/*slapd) kill "$pid" 2>/dev/null || true ;;
+        esac
+    done
     if [ $rc -eq 0 ] && ! grep -q 'test skipped' "$rundir/output"; then
         echo "PASS $t ($position) ${secs}s"
     elif [ $rc -eq 0 ]; then
@@ -89,6 +98,9 @@ for t in "$@"; do
         failed=1
         echo "FAIL $t ($position) ${secs}s, exit $rc; output: $rundir/output, logs: $rundir/testrun"
         tail -n 25 "$rundir/output" | sed 's/^/  | /'
+        if grep -qs 'Address already in use' "$rundir"/testrun/slapd.*.log; then
+            echo "  environment: a port of $((baseport + 1))..$((baseport + 7)) is taken by another process (--baseport, DEVICEPW_UPSTREAM_BASEPORT)"
+        fi
         for log in "$rundir"/testrun/slapd.*.log; do
             [ -f "$log" ] || continue
             # the overlay's own lines (not schema dumps), then how the log ends
