@@ -1957,8 +1957,6 @@ devicepw_mods_suspend( Modifications *ml )
 /* The suspended mailboxes, loaded once (by the flush task, after startup): an internal
  * search for devicepwSuspended=TRUE and pwdAccountLockedTime=*, each found mailbox then
  * re-read under the lock like any other change. */
-typedef struct devicepw_suspended_found { BerVarray dns; } devicepw_suspended_found;
-
 static void
 devicepw_suspension_load( Operation *op, devicepw_info *di )
 {
@@ -2204,30 +2202,36 @@ devicepw_chk_controls( Operation *op, SlapReply *rs )
  * attributes, and negations answer right. */
 enum { DPW_F_SECRET = 1, DPW_F_EXT_ANY = 2, DPW_F_HASSUB = 4 };
 
+/* The attribute a simple filter component asserts on; NULL for a composite, a computed
+ * component or an extensible match without an attribute. */
+static AttributeDescription *
+devicepw_filter_desc( Filter *f )
+{
+	switch ( f->f_choice ) {
+	case LDAP_FILTER_PRESENT: return f->f_desc;
+	case LDAP_FILTER_EQUALITY:
+	case LDAP_FILTER_GE:
+	case LDAP_FILTER_LE:
+	case LDAP_FILTER_APPROX: return f->f_ava ? f->f_ava->aa_desc : NULL;
+	case LDAP_FILTER_SUBSTRINGS: return f->f_sub ? f->f_sub->sa_desc : NULL;
+	case LDAP_FILTER_EXT: return f->f_mra ? f->f_mra->ma_desc : NULL;
+	default: return NULL;
+	}
+}
+
 static int
 devicepw_filter_scan( Filter *f )
 {
 	int flags = 0;
 	for ( ; f; f = f->f_next ) {
-		AttributeDescription *ad = NULL;
-		switch ( f->f_choice ) {
-		case LDAP_FILTER_AND:
-		case LDAP_FILTER_OR:
-		case LDAP_FILTER_NOT:
+		AttributeDescription *ad;
+		if ( f->f_choice == LDAP_FILTER_AND || f->f_choice == LDAP_FILTER_OR ||
+				f->f_choice == LDAP_FILTER_NOT ) {
 			flags |= devicepw_filter_scan( f->f_list );
 			continue;
-		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
-		case LDAP_FILTER_EQUALITY:
-		case LDAP_FILTER_GE:
-		case LDAP_FILTER_LE:
-		case LDAP_FILTER_APPROX: ad = f->f_ava ? f->f_ava->aa_desc : NULL; break;
-		case LDAP_FILTER_SUBSTRINGS: ad = f->f_sub ? f->f_sub->sa_desc : NULL; break;
-		case LDAP_FILTER_EXT:
-			if ( !f->f_mra || !f->f_mra->ma_desc ) flags |= DPW_F_EXT_ANY;
-			else ad = f->f_mra->ma_desc;
-			break;
-		default: continue;
 		}
+		if ( f->f_choice == LDAP_FILTER_EXT && ( !f->f_mra || !f->f_mra->ma_desc ) ) flags |= DPW_F_EXT_ANY;
+		ad = devicepw_filter_desc( f );
 		if ( ad && ad->ad_type == ad_devicepwSecret->ad_type ) flags |= DPW_F_SECRET;
 		if ( ad == slap_schema.si_ad_hasSubordinates ) flags |= DPW_F_HASSUB;
 	}
@@ -2273,23 +2277,13 @@ static void
 devicepw_filter_rewrite( Filter *f, int secret, int no_devices )
 {
 	for ( ; f; f = f->f_next ) {
-		AttributeDescription *ad = NULL;
-		switch ( f->f_choice ) {
-		case LDAP_FILTER_AND:
-		case LDAP_FILTER_OR:
-		case LDAP_FILTER_NOT:
+		AttributeDescription *ad;
+		if ( f->f_choice == LDAP_FILTER_AND || f->f_choice == LDAP_FILTER_OR ||
+				f->f_choice == LDAP_FILTER_NOT ) {
 			devicepw_filter_rewrite( f->f_list, secret, no_devices );
 			continue;
-		case LDAP_FILTER_PRESENT: ad = f->f_desc; break;
-		case LDAP_FILTER_EQUALITY:
-		case LDAP_FILTER_GE:
-		case LDAP_FILTER_LE:
-		case LDAP_FILTER_APPROX: ad = f->f_ava ? f->f_ava->aa_desc : NULL; break;
-		case LDAP_FILTER_SUBSTRINGS: ad = f->f_sub ? f->f_sub->sa_desc : NULL; break;
-		case LDAP_FILTER_EXT: ad = f->f_mra ? f->f_mra->ma_desc : NULL; break;
-		default: continue;
 		}
-		if ( !ad ) continue;
+		if ( !( ad = devicepw_filter_desc( f ) ) ) continue;
 		if ( secret && ad->ad_type == ad_devicepwSecret->ad_type ) {
 			/* the copy's own component: dropped from evaluation, freed with the copy */
 			f->f_choice = SLAPD_FILTER_COMPUTED;
